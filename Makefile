@@ -1,0 +1,32 @@
+# The two commands of the README: `make run` and `make test`. Both create .venv on first
+# use and, unless DATABASE_URL / REDIS_URL are set, start embedded PostgreSQL and Redis.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+
+.PHONY: install run test lint format clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py run
+
+test: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py test $(ARGS)
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf .devdata

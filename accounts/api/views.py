@@ -1,0 +1,296 @@
+"""Auth, profile and members endpoints. Thin: validate, call a service, serialise."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.utils.encoding import force_str
+from django.utils.http import urlsafe_base64_decode
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from accounts import selectors, services
+from accounts.models import User
+from accounts.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
+from accounts.roles import Role
+from accounts.tokens import tokens_issue, tokens_logout, tokens_refresh
+from tenants.models import TenantStatus
+from tenants.selectors import tenant_get
+
+from . import serializers as s
+
+ERRORS = {
+    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
+    401: OpenApiResponse(description="Missing, invalid, expired or revoked token, or wrong host."),
+    403: OpenApiResponse(description="Your role does not allow this, or the tenant is suspended."),
+    404: OpenApiResponse(description="Not found in this tenant."),
+    409: OpenApiResponse(description="Conflicts with the current state (duplicate, owner rules)."),
+    429: OpenApiResponse(description="Too many attempts; retry later."),
+}
+
+
+def errors(*codes):
+    return {code: ERRORS[code] for code in codes}
+
+
+def _pair(request, *, user: User, tenant) -> dict:
+    role = None if tenant.is_public else selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk)
+    return {**tokens_issue(user=user, tenant=tenant), "tenant": None if tenant.is_public else tenant, "role": role}
+
+
+class AuthThrottled:
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "auth"
+
+
+@extend_schema(tags=["auth"])
+class TokenObtainView(AuthThrottled, APIView):
+    """Log in with e-mail and password. On a tenant host only its active members succeed."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.TokenObtainSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 429)})
+    def post(self, request):
+        data = s.TokenObtainSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
+        tenant = request.tenant
+        if user is None or (
+            not tenant.is_public and selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk) is None
+        ):
+            # One answer for every failure, so logins cannot probe who belongs where.
+            raise AuthenticationFailed(
+                "No active account found with the given credentials.", code="invalid_credentials"
+            )
+        pair = _pair(request, user=user, tenant=tenant)
+        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+
+
+@extend_schema(tags=["auth"])
+class TokenRefreshView(AuthThrottled, APIView):
+    """Exchange a refresh token for a new pair. The old refresh token is blacklisted."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(
+        request=s.TokenRefreshInputSerializer, responses={200: s.TokenRefreshOutputSerializer, **errors(400, 401)}
+    )
+    def post(self, request):
+        data = s.TokenRefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(tokens_refresh(raw_refresh=data.validated_data["refresh"], tenant=request.tenant))
+
+
+@extend_schema(tags=["auth"])
+class LogoutView(APIView):
+    """Blacklist the refresh token and, when sent, revoke the current access token too."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(request=s.TokenRefreshInputSerializer, responses={204: None, **errors(400, 401)})
+    def post(self, request):
+        data = s.TokenRefreshInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tokens_logout(raw_refresh=data.validated_data["refresh"], tenant=request.tenant, access=request.auth)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+@extend_schema(tags=["auth"])
+class SwitchView(APIView):
+    """Tokens for another tenant you belong to, and that tenant's host to call next."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.SwitchSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 404)})
+    def post(self, request):
+        data = s.SwitchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        tenant = tenant_get(slug=data.validated_data["tenant"])
+        if (
+            tenant is None
+            or tenant.status != TenantStatus.ACTIVE
+            or selectors.membership_role(tenant_id=tenant.pk, user_id=request.user.pk) is None
+        ):
+            raise NotFound("You have no active membership in that tenant.", code="membership_not_found")
+        pair = _pair(request, user=request.user, tenant=tenant)
+        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(APIView):
+    """Self-service sign-up on the public host; optionally creates a tenant you own."""
+
+    permission_classes = [AllowAny, IsPublicHost]
+    authentication_classes = []
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.RegisteredSerializer, **errors(400, 404, 409, 429)})
+    def post(self, request):
+        if not settings.ENABLE_REGISTRATION:
+            raise NotFound("Registration is disabled.", code="registration_disabled")
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        user, tenant = services.user_register(**data.validated_data)
+        body = {"user": user, "tenant": tenant, **tokens_issue(user=user, tenant=tenant or request.tenant)}
+        return Response(s.RegisteredSerializer(body, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"])
+class InvitationAcceptView(AuthThrottled, APIView):
+    """Accept an invitation e-mailed by member add: choose a password, get tokens."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = []
+
+    @extend_schema(request=s.InvitationAcceptSerializer, responses={200: s.TokenPairSerializer, **errors(400, 429)})
+    def post(self, request):
+        data = s.InvitationAcceptSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            user = User.objects.filter(pk=force_str(urlsafe_base64_decode(data.validated_data["uid"]))).first()
+        except (ValueError, TypeError, UnicodeDecodeError):
+            user = None
+        tenant = request.tenant
+        if user is None or selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
+            return Response({"token": ["This invitation link is invalid or has already been used."]}, status=400)
+        services.invitation_accept(
+            user=user,
+            token=data.validated_data["token"],
+            password=data.validated_data["password"],
+            full_name=data.validated_data["full_name"],
+        )
+        pair = _pair(request, user=user, tenant=tenant)
+        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+
+
+@extend_schema(tags=["me"])
+class MeView(APIView):
+    """Who you are, and your role in this host's tenant (null on the public host)."""
+
+    permission_classes = [IsAuthenticated]
+
+    def _body(self, request):
+        tenant = None if request.tenant.is_public else request.tenant
+        me = {"user": request.user, "tenant": tenant, "role": request.user.tenant_role}
+        return s.MeSerializer(me, context={"request": request}).data
+
+    @extend_schema(responses={200: s.MeSerializer, **errors(401)})
+    def get(self, request):
+        return Response(self._body(request))
+
+    @extend_schema(request=s.ProfileUpdateSerializer, responses={200: s.MeSerializer, **errors(400, 401)})
+    def patch(self, request):
+        data = s.ProfileUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_update(user=request.user, full_name=data.validated_data["full_name"])
+        return Response(self._body(request))
+
+
+class MyTenantSerializer(s.TenantRefSerializer):
+    role = s.serializers.CharField(read_only=True)
+
+
+@extend_schema(tags=["me"])
+class MyTenantsView(APIView):
+    """The tenants you can reach, with your role and each tenant's host."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: MyTenantSerializer(many=True), **errors(401)})
+    def get(self, request):
+        rows = []
+        for membership in selectors.user_memberships(user=request.user):
+            membership.tenant.role = membership.role
+            rows.append(membership.tenant)
+        return Response(MyTenantSerializer(rows, many=True, context={"request": request}).data)
+
+
+@extend_schema(tags=["me"])
+class PasswordChangeView(AuthThrottled, APIView):
+    """Change your password. Every other token stops working; fresh tokens are returned."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 429)})
+    def post(self, request):
+        data = s.PasswordChangeSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.user_password_change(user=request.user, **data.validated_data)
+        pair = _pair(request, user=request.user, tenant=request.tenant)
+        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+
+
+@extend_schema(tags=["members"])
+class MemberViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.DestroyModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Members of this tenant. Reading needs membership; changes need admin or owner."""
+
+    serializer_class = s.MemberSerializer
+    permission_classes = [RoleByAction]
+    role_by_action = {"create": Role.ADMIN, "partial_update": Role.ADMIN, "transfer_ownership": Role.OWNER}
+    filterset_fields = ["role", "is_active"]
+    search_fields = ["user__email", "user__full_name"]
+    ordering_fields = ["joined_at", "role", "user__email"]
+    ordering = ["joined_at"]
+    http_method_names = ["get", "post", "patch", "delete", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.member_list(tenant=self.request.tenant)
+
+    def get_permissions(self):
+        if self.action == "destroy":
+            # Anyone may leave; removing someone else needs admin (checked in destroy).
+            return [IsTenantMember()]
+        return super().get_permissions()
+
+    @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer, **errors(400, 401, 403, 409)})
+    def create(self, request):
+        data = s.MemberAddSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        added = services.member_add(
+            tenant=request.tenant, actor=request.user, actor_role=request.user.tenant_role, **data.validated_data
+        )
+        return Response(s.MemberSerializer(added.membership).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        request=s.MemberUpdateSerializer, responses={200: s.MemberSerializer, **errors(400, 401, 403, 404, 409)}
+    )
+    def partial_update(self, request, pk=None):
+        membership = self.get_object()
+        data = s.MemberUpdateSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.member_update(
+            membership=membership, actor=request.user, actor_role=request.user.tenant_role, **data.validated_data
+        )
+        return Response(s.MemberSerializer(membership).data)
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
+    def destroy(self, request, pk=None):
+        membership = self.get_object()
+        if membership.user_id != request.user.pk and not HasRole(Role.ADMIN)().has_permission(request, self):
+            raise PermissionDenied("Removing other members needs the admin role or stronger.")
+        services.member_remove(membership=membership, actor=request.user, actor_role=request.user.tenant_role)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        request=s.OwnershipTransferSerializer, responses={200: s.MemberSerializer, **errors(400, 401, 403, 404, 409)}
+    )
+    @action(detail=False, methods=["post"], url_path="transfer-ownership")
+    def transfer_ownership(self, request):
+        data = s.OwnershipTransferSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        membership = services.ownership_transfer(
+            tenant=request.tenant, to_membership_id=data.validated_data["member"], actor=request.user
+        )
+        return Response(s.MemberSerializer(membership).data)

@@ -1,0 +1,84 @@
+"""The role table of DESIGN.md as DRF permission classes, for every app to reuse.
+
+    read inventory, documents                               viewer+
+    record movements, create/submit requests, upload        member+
+    create/update products, suppliers, warehouses; decide   manager+
+    delete resources, manage members, read the audit trail  admin+
+    transfer ownership, archive the tenant                  owner
+
+Use `HasRole(Role.MANAGER)` for one level on a whole view, or `RoleByAction` with a
+`role_by_action` mapping on the viewset when actions differ. Authentication has put
+the caller's role for this tenant on `request.user.tenant_role`.
+"""
+
+from functools import cache
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+from .roles import Role, at_least
+
+
+def request_role(request) -> str | None:
+    return getattr(request.user, "tenant_role", None)
+
+
+class IsTenantMember(BasePermission):
+    """Any active member of this host's tenant (never the public host)."""
+
+    message = "You are not a member of this tenant."
+
+    def has_permission(self, request, view):
+        tenant = getattr(request, "tenant", None)
+        return bool(tenant is not None and not tenant.is_public and request_role(request))
+
+
+@cache
+def HasRole(minimum: str) -> type[BasePermission]:  # noqa: N802 - reads as a class at the use site
+    """A permission class admitting members whose role is `minimum` or stronger."""
+
+    class _HasRole(IsTenantMember):
+        message = f"This action needs the {minimum} role or stronger."
+
+        def has_permission(self, request, view):
+            return super().has_permission(request, view) and at_least(request_role(request), minimum)
+
+    _HasRole.__name__ = _HasRole.__qualname__ = f"HasRole{Role(minimum).label}"
+    return _HasRole
+
+
+# The defaults follow the table for a resource; a viewset overrides what differs.
+DEFAULT_ROLE_BY_ACTION = {
+    "list": Role.VIEWER,
+    "retrieve": Role.VIEWER,
+    "create": Role.MANAGER,
+    "update": Role.MANAGER,
+    "partial_update": Role.MANAGER,
+    "destroy": Role.ADMIN,
+}
+
+
+class RoleByAction(IsTenantMember):
+    """Role needed per viewset action: `view.role_by_action` over the defaults above.
+
+    An action named nowhere needs viewer for safe methods and owner otherwise, so a
+    forgotten entry fails closed rather than open.
+    """
+
+    def has_permission(self, request, view):
+        if not super().has_permission(request, view):
+            return False
+        needed = {**DEFAULT_ROLE_BY_ACTION, **getattr(view, "role_by_action", {})}.get(getattr(view, "action", None))
+        if needed is None:
+            needed = Role.VIEWER if request.method in SAFE_METHODS else Role.OWNER
+        if not at_least(request_role(request), needed):
+            self.message = f"This action needs the {needed} role or stronger."
+            return False
+        return True
+
+
+class IsPublicHost(BasePermission):
+    """Platform endpoints answer only on the public host."""
+
+    def has_permission(self, request, view):
+        tenant = getattr(request, "tenant", None)
+        return bool(tenant is not None and tenant.is_public)

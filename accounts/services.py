@@ -1,0 +1,256 @@
+"""Writes of users and memberships. Every function is one transaction.
+
+The role rules a user would expect live here, checked against the acting member's role:
+nobody grants or touches a role above their own, the owner is never removed, deactivated
+or demoted (ownership moves only by transfer), and a tenant always keeps its one owner.
+"""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+
+from audit.platform.services import platform_event_record
+from tenants.models import Tenant
+from tenants.selectors import tenant_primary_host
+
+from .exceptions import (
+    AlreadyMember,
+    EmailTaken,
+    InvalidEmail,
+    InvalidPassword,
+    InvalidRole,
+    MembershipNotFound,
+    OwnerProtected,
+    RoleNotAllowed,
+)
+from .models import Membership, User, UserManager
+from .roles import Role, rank
+from .selectors import user_get_by_email
+from .tokens import tokens_revoke_all
+
+
+def _clean_email(email: str) -> str:
+    email = UserManager.normalize_email(email)
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidEmail("Enter a valid e-mail address.") from exc
+    return email
+
+
+def _check_password(password: str, user: User) -> None:
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise InvalidPassword(" ".join(exc.messages)) from exc
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str | None, full_name: str = "", is_staff: bool = False) -> User:
+    """A new user; `password=None` leaves it unusable until an invitation is accepted."""
+    email = _clean_email(email)
+    if user_get_by_email(email):
+        raise EmailTaken()
+    user = User(email=email, full_name=(full_name or "").strip(), is_staff=is_staff)
+    if password is None:
+        user.set_unusable_password()
+    else:
+        _check_password(password, user)
+        user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent sign-up with the same address won
+        raise EmailTaken() from exc
+    return user
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, full_name: str = "", tenant_name: str = "", slug: str = ""):
+    """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own."""
+    from tenants.services import tenant_provision
+
+    user = user_create(email=email, password=password, full_name=full_name)
+    platform_event_record(action="user.registered", target=user, actor=user)
+    tenant = None
+    if slug:
+        tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user).tenant
+    return user, tenant
+
+
+@transaction.atomic
+def user_update(*, user: User, full_name: str) -> User:
+    user.full_name = full_name.strip()
+    user.save(update_fields=["full_name", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_password_change(*, user: User, current_password: str, new_password: str) -> User:
+    """Change the password and end every other session: older tokens stop working."""
+    if not user.check_password(current_password):
+        raise InvalidPassword("Current password is incorrect.", field="current_password")
+    _check_password(new_password, user)
+    user.set_password(new_password)
+    # Token `iat` has one-second resolution; tokens issued in this same second stay valid
+    # only if they are the ones this request returns.
+    user.tokens_valid_after = timezone.now().replace(microsecond=0)
+    user.save(update_fields=["password", "tokens_valid_after", "updated_at"])
+    tokens_revoke_all(user=user)
+    platform_event_record(action="user.password_changed", target=user, actor=user)
+    return user
+
+
+@dataclass(frozen=True)
+class MemberAdded:
+    membership: Membership
+    invited: bool
+
+
+def _check_can_grant(*, actor_role: str, role: str) -> None:
+    if role not in Role.values:
+        raise InvalidRole(f'"{role}" is not a role; choose one of {", ".join(Role.values)}.')
+    if role == Role.OWNER:
+        raise InvalidRole("Ownership is given only by transfer-ownership.")
+    if rank(role) > rank(actor_role):
+        raise RoleNotAllowed(f"You cannot grant a role above your own ({actor_role}).")
+
+
+def _check_can_manage(*, actor: User, actor_role: str, membership: Membership) -> None:
+    if membership.role == Role.OWNER:
+        raise OwnerProtected()
+    if actor_role != Role.OWNER and membership.user_id != actor.pk and rank(membership.role) >= rank(actor_role):
+        raise RoleNotAllowed("You can only manage members whose role is below yours.")
+
+
+def _membership_event(action: str, membership: Membership, actor: User | None, changes: dict) -> None:
+    platform_event_record(
+        action=action,
+        target=membership,
+        actor=actor,
+        tenant_slug=membership.tenant.slug,
+        changes={"user": membership.user.email, **changes},
+    )
+
+
+def _send_invitation(*, user: User, tenant: Tenant, invited_by: User) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    host = tenant_primary_host(tenant)
+    send_mail(
+        subject=f"You are invited to {tenant.name} on Tessera",
+        message=(
+            f"{invited_by.get_full_name()} invited you to {tenant.name}.\n\n"
+            f"Choose a password to accept:\n"
+            f"  POST https://{host}/api/v1/auth/invitation/accept/\n"
+            f'  {{"uid": "{uid}", "token": "{token}", "password": "<your new password>"}}\n'
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+@transaction.atomic
+def member_add(*, tenant: Tenant, email: str, role: str, actor: User, actor_role: str) -> MemberAdded:
+    """Add an existing user by e-mail, or invite a new one (a user with no password yet)."""
+    _check_can_grant(actor_role=actor_role, role=role)
+    user = user_get_by_email(email)
+    invited = user is None
+    if invited:
+        user = user_create(email=email, password=None)
+    elif Membership.objects.filter(tenant=tenant, user=user).exists():
+        raise AlreadyMember()
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role, invited_by=actor)
+    _membership_event("membership.added", membership, actor, {"role": [None, role], "invited": invited})
+    if invited or not user.has_usable_password():
+        transaction.on_commit(lambda: _send_invitation(user=user, tenant=tenant, invited_by=actor))
+    return MemberAdded(membership=membership, invited=invited)
+
+
+@transaction.atomic
+def member_update(
+    *, membership: Membership, actor: User, actor_role: str, role: str | None = None, is_active: bool | None = None
+) -> Membership:
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("user", "tenant").get(pk=membership.pk)
+    )
+    changes = {}
+    if role is not None and role != membership.role:
+        _check_can_manage(actor=actor, actor_role=actor_role, membership=membership)
+        if membership.user_id == actor.pk:
+            raise RoleNotAllowed("You cannot change your own role.")
+        _check_can_grant(actor_role=actor_role, role=role)
+        changes["role"] = [membership.role, role]
+        membership.role = role
+    if is_active is not None and is_active != membership.is_active:
+        _check_can_manage(actor=actor, actor_role=actor_role, membership=membership)
+        changes["is_active"] = [membership.is_active, is_active]
+        membership.is_active = is_active
+    if changes:
+        membership.save(update_fields=["role", "is_active", "updated_at"])
+        _membership_event("membership.changed", membership, actor, changes)
+    return membership
+
+
+@transaction.atomic
+def member_remove(*, membership: Membership, actor: User, actor_role: str) -> None:
+    """Remove a member (or leave, when the member is the actor). The owner cannot leave."""
+    membership = (
+        Membership.objects.select_for_update(of=("self",)).select_related("user", "tenant").get(pk=membership.pk)
+    )
+    _check_can_manage(actor=actor, actor_role=actor_role, membership=membership)
+    _membership_event("membership.removed", membership, actor, {"role": [membership.role, None]})
+    membership.delete()
+
+
+@transaction.atomic
+def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Membership:
+    """Make another active member the owner; the previous owner becomes an admin."""
+    # Lock both rows in primary-key order so two concurrent transfers cannot deadlock.
+    rows = list(
+        Membership.objects.select_for_update(of=("self",))
+        .select_related("user", "tenant")
+        .filter(Q(role=Role.OWNER) | Q(pk=to_membership_id), tenant=tenant)
+        .order_by("pk")
+    )
+    current = next(m for m in rows if m.role == Role.OWNER)
+    target = next((m for m in rows if str(m.pk) == str(to_membership_id)), None)
+    if target is None:
+        raise MembershipNotFound("No such member in this tenant.")
+    if current.user_id != actor.pk:
+        raise RoleNotAllowed("Only the owner can transfer ownership.")
+    if target.pk == current.pk:
+        raise OwnerProtected("You already own this tenant.")
+    if not target.is_active or not target.user.is_active:
+        raise OwnerProtected("Ownership can only go to an active member.")
+    # Demote first: the partial unique index allows one owner row at any moment.
+    current.role = Role.ADMIN
+    current.save(update_fields=["role", "updated_at"])
+    previous_role = target.role
+    target.role = Role.OWNER
+    target.save(update_fields=["role", "updated_at"])
+    _membership_event("membership.changed", current, actor, {"role": [Role.OWNER, Role.ADMIN]})
+    _membership_event("tenant.ownership_transferred", target, actor, {"role": [previous_role, Role.OWNER]})
+    return target
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, token: str, password: str, full_name: str = "") -> User:
+    if not default_token_generator.check_token(user, token):
+        raise InvalidPassword("This invitation link is invalid or has already been used.", field="token")
+    if full_name:
+        user.full_name = full_name.strip()
+    _check_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password", "full_name", "updated_at"])
+    platform_event_record(action="user.invitation_accepted", target=user, actor=user)
+    return user

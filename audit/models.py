@@ -1,0 +1,1 @@
+"""Per-tenant audit trail (tenant schemas)."""

@@ -1,0 +1,21 @@
+"""Tests: fast hashing, mail kept in memory, cache keys unique to this run."""
+
+import uuid
+
+from .base import *  # noqa: F403
+from .base import CACHES, REST_FRAMEWORK
+
+DEBUG = False
+# Argon2 stays the default hasher in production; in tests its cost would dominate.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# Each run writes under its own prefix, so nothing needs flushing and a shared Redis
+# (CI's, or a developer's) is never wiped or polluted by stale values of another run.
+_run = uuid.uuid4().hex[:8]
+for _alias, _cache in CACHES.items():
+    _cache["KEY_PREFIX"] = f"test-{_run}:{_alias}"
+
+# Tests exercise throttling on purpose with their own rates; the defaults must not trip
+# while the suite logs in hundreds of times from one address.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/min", "register": "10000/min"}

@@ -1,0 +1,22 @@
+"""URLs of every tenant host (<slug>.<PUBLIC_DOMAIN>): the tenant's API. No admin here."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts.api.urls import tenant_urlpatterns
+from tenants.api.views import TenantArchiveView, TenantView
+
+api_v1 = [
+    *tenant_urlpatterns,
+    path("tenant/", TenantView.as_view(), name="tenant"),
+    path("tenant/archive/", TenantArchiveView.as_view(), name="tenant-archive"),
+]
+
+urlpatterns = [
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_tenant"), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+]
+
+handler404 = "config.views.not_found"
+handler500 = "config.views.server_error"

@@ -1,0 +1,1 @@
+"""Products, suppliers, warehouses, stock and purchase requests (tenant schemas)."""

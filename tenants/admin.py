@@ -1,0 +1,117 @@
+"""Operators' view of tenants. Adding a tenant here provisions it like the command does."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+
+from config.errors import DomainError
+
+from . import services
+from .models import Domain, Tenant
+from .schemas import slug_problem
+
+
+class DomainInline(admin.TabularInline):
+    model = Domain
+    extra = 0
+    fields = ["domain", "is_primary"]
+
+
+class TenantProvisionForm(forms.ModelForm):
+    owner_email = forms.EmailField(help_text="Existing user, or a new one (a password is generated and shown once).")
+
+    class Meta:
+        model = Tenant
+        fields = ["slug", "name"]
+
+    def clean_slug(self):
+        slug = self.cleaned_data["slug"]
+        problem = slug_problem(slug)
+        if problem:
+            raise ValidationError(problem)
+        return slug
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["slug", "name", "status", "schema_name", "created_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["slug", "name", "schema_name", "domains__domain"]
+    readonly_fields = ["id", "slug", "schema_name", "status", "status_changed_at", "created_at", "updated_at"]
+    fields = ["id", "slug", "name", "schema_name", "status", "status_changed_at", "created_at", "updated_at"]
+    inlines = [DomainInline]
+    actions = ["suspend", "resume", "archive"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).exclude(schema_name="public")
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = TenantProvisionForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        return ["slug", "name", "owner_email"] if obj is None else self.fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return [] if obj is None else self.inlines
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            services.tenant_update(tenant=obj, name=form.cleaned_data["name"], actor=request.user)
+            return
+        result = services.tenant_provision(
+            slug=form.cleaned_data["slug"],
+            name=form.cleaned_data["name"],
+            owner_email=form.cleaned_data["owner_email"],
+            actor=request.user,
+        )
+        obj.pk = result.tenant.pk
+        obj._state.adding = False
+        note = f"Tenant ready at {result.host}; owner {result.owner.email}."
+        if result.owner_password:
+            note += f" Generated owner password (shown once): {result.owner_password}"
+        self.message_user(request, note, messages.SUCCESS)
+
+    def save_related(self, request, form, formsets, change):
+        if change:
+            super().save_related(request, form, formsets, change)
+
+    def _change_status(self, request, queryset, change):
+        done = 0
+        for tenant in queryset:
+            try:
+                services.tenant_change_status(tenant=tenant, change=change, actor=request.user)
+                done += 1
+            except DomainError as exc:
+                self.message_user(request, exc.message, messages.WARNING)
+        if done:
+            self.message_user(request, f"{change.capitalize()}: {done} tenant(s).", messages.SUCCESS)
+
+    @admin.action(description="Suspend selected tenants (their API answers 403)")
+    def suspend(self, request, queryset):
+        self._change_status(request, queryset, "suspend")
+
+    @admin.action(description="Resume selected tenants")
+    def resume(self, request, queryset):
+        self._change_status(request, queryset, "resume")
+
+    @admin.action(description="Archive selected tenants (their hosts answer 404)")
+    def archive(self, request, queryset):
+        self._change_status(request, queryset, "archive")
+
+    def has_delete_permission(self, request, obj=None):
+        # Deleting drops data: operators use `manage.py delete_tenant`, which asks first.
+        return False
+
+
+@admin.register(Domain)
+class DomainAdmin(admin.ModelAdmin):
+    list_display = ["domain", "tenant", "is_primary", "created_at"]
+    list_filter = ["is_primary"]
+    search_fields = ["domain", "tenant__slug", "tenant__name"]
+    list_select_related = ["tenant"]
+    autocomplete_fields = ["tenant"]

@@ -1,0 +1,57 @@
+from django.conf import settings
+from django.db import transaction
+
+from accounts.models import Membership
+from accounts.roles import Role
+from accounts.selectors import user_get_by_email
+from accounts.services import user_create
+from tenants.selectors import tenant_get
+from tenants.services import tenant_provision
+
+from ._base import TenantCommand
+
+DEMO_PASSWORD = "tessera-demo-2026"
+DEMO_TENANTS = {"acme": "Acme Corporation", "globex": "Globex Industries"}
+OPERATOR_EMAIL = "operator@tessera.test"
+# One person in both tenants, to try /auth/switch/.
+SHARED_MEMBER_EMAIL = "alex@demo.test"
+
+
+class Command(TenantCommand):
+    help = "Create the demo tenants acme and globex with a user per role (idempotent) and print the logins."
+
+    def handle_tenant_command(self, *args, **options):
+        with transaction.atomic():
+            operator = user_get_by_email(OPERATOR_EMAIL) or user_create(
+                email=OPERATOR_EMAIL, password=DEMO_PASSWORD, full_name="Platform Operator", is_staff=True
+            )
+            if not operator.is_superuser:
+                operator.is_superuser = True
+                operator.save(update_fields=["is_superuser"])
+            shared = user_get_by_email(SHARED_MEMBER_EMAIL) or user_create(
+                email=SHARED_MEMBER_EMAIL, password=DEMO_PASSWORD, full_name="Alex Both"
+            )
+            for slug, name in DEMO_TENANTS.items():
+                tenant = tenant_get(slug=slug)
+                if tenant is None:
+                    tenant = tenant_provision(
+                        slug=slug, name=name, owner_email=f"owner@{slug}.test", owner_password=DEMO_PASSWORD
+                    ).tenant
+                for role in (Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.VIEWER):
+                    email = f"{role}@{slug}.test"
+                    user = user_get_by_email(email) or user_create(
+                        email=email, password=DEMO_PASSWORD, full_name=f"{slug.capitalize()} {role.capitalize()}"
+                    )
+                    Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": role})
+                Membership.objects.get_or_create(user=shared, tenant=tenant, defaults={"role": Role.MEMBER})
+        self._print_logins()
+
+    def _print_logins(self):
+        port = ":8000" if settings.PUBLIC_DOMAIN == "localhost" else ""
+        self.stdout.write(self.style.SUCCESS("Demo ready. Every demo user's password: " + DEMO_PASSWORD))
+        self.stdout.write(f"  admin site   http://{settings.PUBLIC_DOMAIN}{port}/admin/   {OPERATOR_EMAIL}")
+        for slug in DEMO_TENANTS:
+            host = f"{slug}.{settings.PUBLIC_DOMAIN}{port}"
+            logins = ", ".join(f"{role}@{slug}.test" for role in Role.values)
+            self.stdout.write(f"  {slug:<12} http://{host}/api/v1/   {logins}")
+        self.stdout.write(f"  both tenants {SHARED_MEMBER_EMAIL} (member)")

@@ -1,0 +1,53 @@
+import uuid
+
+from django.db import models
+from django_tenants.models import DomainMixin, TenantMixin
+
+
+class TenantStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    SUSPENDED = "suspended", "Suspended"
+    ARCHIVED = "archived", "Archived"
+
+
+class Tenant(TenantMixin):
+    """A customer organisation; its data lives in the PostgreSQL schema `schema_name`.
+
+    Schemas are created by `tenants.services.tenant_provision` (a clone of the template
+    schema inside the provisioning transaction), never implicitly on save.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    slug = models.SlugField(max_length=63, unique=True, help_text="Subdomain: <slug>.<PUBLIC_DOMAIN>")
+    name = models.CharField(max_length=200)
+    status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE, db_index=True)
+    status_changed_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    auto_create_schema = False
+    auto_drop_schema = False
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self):
+        return f"{self.name} ({self.slug})"
+
+    @property
+    def is_public(self) -> bool:
+        from django_tenants.utils import get_public_schema_name
+
+        return self.schema_name == get_public_schema_name()
+
+
+class Domain(DomainMixin):
+    """A host name that routes to a tenant: `<slug>.<PUBLIC_DOMAIN>` plus custom domains."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["domain"]
+
+    def __str__(self):
+        return self.domain

@@ -1,0 +1,58 @@
+"""Reads of tenants and domains, including the cached host -> tenant routing lookup."""
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db.models import QuerySet
+from django_tenants.utils import get_public_schema_name
+
+from .models import Domain, Tenant, TenantStatus
+
+_ROUTING_FIELDS = ("id", "schema_name", "slug", "name", "status", "status_changed_at", "created_at", "updated_at")
+
+
+def _routing_key(hostname: str) -> str:
+    return f"route:{hostname}"
+
+
+def tenant_for_host(hostname: str) -> Tenant | None:
+    """The tenant that `hostname` routes to, served from the platform cache when warm.
+
+    The cached value is the tenant's plain fields (not a pickled model), rebuilt into an
+    unsaved-looking but persisted instance; signals drop the entry when the tenant or
+    any of its domains change, and the TTL bounds anything missed.
+    """
+    cache = caches["platform"]
+    cached = cache.get(_routing_key(hostname))
+    if cached is None:
+        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+        if domain is None:
+            return None
+        cached = {field: getattr(domain.tenant, field) for field in _ROUTING_FIELDS}
+        cache.set(_routing_key(hostname), cached, settings.TENANT_CACHE_TTL)
+    tenant = Tenant(**cached)
+    tenant._state.adding = False
+    tenant._state.db = "default"
+    return tenant
+
+
+def routing_cache_forget(hostnames) -> None:
+    caches["platform"].delete_many([_routing_key(host) for host in hostnames])
+
+
+def tenant_list(*, status: str | None = None) -> QuerySet[Tenant]:
+    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).prefetch_related("domains")
+    if status:
+        tenants = tenants.filter(status=status)
+    return tenants.order_by("slug")
+
+
+def tenant_active_list() -> QuerySet[Tenant]:
+    return tenant_list(status=TenantStatus.ACTIVE)
+
+
+def tenant_get(*, slug: str) -> Tenant | None:
+    return tenant_list().filter(slug=slug).first()
+
+
+def tenant_primary_host(tenant: Tenant) -> str:
+    return f"{tenant.slug}.{settings.PUBLIC_DOMAIN}"

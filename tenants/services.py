@@ -1,0 +1,197 @@
+"""Tenant lifecycle: provisioning, status changes, deletion. Each is one transaction.
+
+Provisioning runs entirely inside one transaction (PostgreSQL DDL is transactional):
+the tenant row, its cloned schema, its domains, the owner and the owner's membership
+commit together or not at all, so a failure leaves nothing behind.
+"""
+
+import re
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
+
+from accounts.models import Membership, User
+from accounts.roles import Role
+from audit.platform.services import platform_event_record
+from config.errors import DomainError
+
+from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
+from .models import Domain, Tenant, TenantStatus
+from .schemas import schema_clone_template, schema_drop, schema_name_for, slug_problem
+
+# Serialises provisioning: slug/domain checks and the clone must not interleave.
+_PROVISION_LOCK_KEY = 0x7E55E4A
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+
+
+@dataclass(frozen=True)
+class Provisioned:
+    tenant: Tenant
+    owner: User
+    owner_created: bool
+    owner_password: str | None  # set only when one was generated for a new owner
+    host: str
+
+
+def _clean_domain(domain: str) -> str:
+    domain = (domain or "").strip().lower().rstrip(".")
+    if not _HOSTNAME.match(domain):
+        raise InvalidDomain(f'"{domain}" is not a valid host name.')
+    public = settings.PUBLIC_DOMAIN
+    if domain == public or domain.endswith(f".{public}"):
+        raise InvalidDomain(f"Custom domains cannot be {public} or one of its subdomains; those are tenant slugs.")
+    return domain
+
+
+def _clean_name(name: str) -> str:
+    name = (name or "").strip()
+    if not name:
+        raise DomainError("A tenant name is required.", field="name")
+    if len(name) > 200:
+        raise DomainError("Tenant name is longer than 200 characters.", field="name")
+    return name
+
+
+@transaction.atomic
+def tenant_provision(
+    *,
+    slug: str,
+    name: str,
+    owner: User | None = None,
+    owner_email: str = "",
+    owner_password: str | None = None,
+    extra_domains: tuple[str, ...] = (),
+    actor: User | None = None,
+) -> Provisioned:
+    """Create a ready tenant: row, schema (cloned from the template), domains, owner.
+
+    The owner is `owner`, or the user with `owner_email`, created if new (with
+    `owner_password`, or a generated one that is returned once).
+    """
+    from accounts.selectors import user_get_by_email
+    from accounts.services import user_create
+
+    problem = slug_problem(slug)
+    if problem:
+        raise InvalidSlug(problem)
+    name = _clean_name(name)
+    schema_name = schema_name_for(slug)
+    host = f"{slug}.{settings.PUBLIC_DOMAIN}"
+    domains = [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
+
+    with schema_context(get_public_schema_name()):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+        if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(schema_name=schema_name).exists():
+            raise TenantExists(f'A tenant with slug "{slug}" already exists.')
+        if schema_exists(schema_name, case_sensitive=False):
+            raise TenantExists(
+                f'Schema "{schema_name}" is left over from a deleted tenant; '
+                f"drop it (delete_tenant --drop-schema) or choose another slug."
+            )
+        taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
+        if taken:
+            raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
+
+        generated = None
+        owner_created = False
+        if owner is None:
+            owner = user_get_by_email(owner_email)
+            if owner is None:
+                if owner_password is None:
+                    generated = owner_password = secrets.token_urlsafe(12)
+                owner = user_create(email=owner_email, password=owner_password)
+                owner_created = True
+
+        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name)
+        schema_clone_template(schema_name)
+        Domain.objects.bulk_create(
+            [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
+        )
+        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
+        platform_event_record(
+            action="tenant.provisioned",
+            target=tenant,
+            actor=actor,
+            tenant_slug=slug,
+            changes={"name": [None, name], "owner": [None, owner.email], "domains": [None, domains]},
+        )
+    return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
+
+
+# Which statuses each change may start from.
+_TRANSITIONS = {
+    "suspend": ({TenantStatus.ACTIVE}, TenantStatus.SUSPENDED, "tenant.suspended"),
+    "resume": ({TenantStatus.SUSPENDED, TenantStatus.ARCHIVED}, TenantStatus.ACTIVE, "tenant.resumed"),
+    "archive": ({TenantStatus.ACTIVE, TenantStatus.SUSPENDED}, TenantStatus.ARCHIVED, "tenant.archived"),
+}
+
+
+@transaction.atomic
+def tenant_change_status(*, tenant: Tenant, change: str, actor: User | None = None) -> Tenant:
+    """suspend (403 to its users), resume (back to active), archive (404 to its users)."""
+    allowed_from, new_status, action = _TRANSITIONS[change]
+    with schema_context(get_public_schema_name()):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.is_public:
+            raise InvalidTenantTransition("The public tenant cannot change status.")
+        if tenant.status not in allowed_from:
+            raise InvalidTenantTransition(f'Cannot {change} tenant "{tenant.slug}": it is {tenant.status}.')
+        old_status = tenant.status
+        tenant.status = new_status
+        tenant.status_changed_at = timezone.now()
+        tenant.save(update_fields=["status", "status_changed_at", "updated_at"])
+        platform_event_record(
+            action=action,
+            target=tenant,
+            actor=actor,
+            tenant_slug=tenant.slug,
+            changes={"status": [old_status, new_status]},
+        )
+    return tenant
+
+
+@transaction.atomic
+def tenant_update(*, tenant: Tenant, name: str, actor: User | None = None) -> Tenant:
+    name = _clean_name(name)
+    with schema_context(get_public_schema_name()):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if name != tenant.name:
+            old = tenant.name
+            tenant.name = name
+            tenant.save(update_fields=["name", "updated_at"])
+            platform_event_record(
+                action="tenant.updated",
+                target=tenant,
+                actor=actor,
+                tenant_slug=tenant.slug,
+                changes={"name": [old, name]},
+            )
+    return tenant
+
+
+@transaction.atomic
+def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = None) -> None:
+    """Delete the tenant's row, domains and memberships; drop its schema only if asked.
+
+    Kept schemas stay for backup or inspection, and block re-using the slug until dropped.
+    """
+    with schema_context(get_public_schema_name()):
+        tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
+        if tenant.is_public:
+            raise InvalidTenantTransition("The public tenant cannot be deleted.")
+        platform_event_record(
+            action="tenant.deleted",
+            target=tenant,
+            actor=actor,
+            tenant_slug=tenant.slug,
+            changes={"schema": [tenant.schema_name, None if drop_schema else tenant.schema_name]},
+        )
+        schema_name = tenant.schema_name
+        tenant.delete()
+        if drop_schema:
+            schema_drop(schema_name)
