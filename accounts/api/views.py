@@ -47,12 +47,23 @@ class AuthThrottled:
     throttle_scope = "auth"
 
 
-@extend_schema(tags=["auth"])
-class TokenObtainView(AuthThrottled, APIView):
-    """Log in with e-mail and password. On a tenant host only its active members succeed."""
+class CredentialView(APIView):
+    """An endpoint that takes credentials in its body instead of a bearer token.
+
+    It still answers failed credentials with 401 and a WWW-Authenticate challenge
+    (DRF would turn them into 403 for a view without authentication classes).
+    """
 
     permission_classes = [AllowAny]
     authentication_classes = []
+
+    def get_authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+@extend_schema(tags=["auth"])
+class TokenObtainView(AuthThrottled, CredentialView):
+    """Log in with e-mail and password. On a tenant host only its active members succeed."""
 
     @extend_schema(request=s.TokenObtainSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 429)})
     def post(self, request):
@@ -72,11 +83,8 @@ class TokenObtainView(AuthThrottled, APIView):
 
 
 @extend_schema(tags=["auth"])
-class TokenRefreshView(AuthThrottled, APIView):
+class TokenRefreshView(AuthThrottled, CredentialView):
     """Exchange a refresh token for a new pair. The old refresh token is blacklisted."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
 
     @extend_schema(
         request=s.TokenRefreshInputSerializer, responses={200: s.TokenRefreshOutputSerializer, **errors(400, 401)}
@@ -123,11 +131,10 @@ class SwitchView(APIView):
 
 
 @extend_schema(tags=["auth"])
-class RegisterView(APIView):
+class RegisterView(CredentialView):
     """Self-service sign-up on the public host; optionally creates a tenant you own."""
 
     permission_classes = [AllowAny, IsPublicHost]
-    authentication_classes = []
     throttle_classes = [ScopedRateThrottle]
     throttle_scope = "register"
 
@@ -143,11 +150,8 @@ class RegisterView(APIView):
 
 
 @extend_schema(tags=["auth"])
-class InvitationAcceptView(AuthThrottled, APIView):
+class InvitationAcceptView(AuthThrottled, CredentialView):
     """Accept an invitation e-mailed by member add: choose a password, get tokens."""
-
-    permission_classes = [AllowAny]
-    authentication_classes = []
 
     @extend_schema(request=s.InvitationAcceptSerializer, responses={200: s.TokenPairSerializer, **errors(400, 429)})
     def post(self, request):

@@ -3,7 +3,7 @@
 import uuid
 
 from .base import *  # noqa: F403
-from .base import CACHES, REST_FRAMEWORK
+from .base import CACHES, REST_FRAMEWORK, env
 
 DEBUG = False
 # Argon2 stays the default hasher in production; in tests its cost would dominate.
@@ -12,10 +12,14 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 
 # Each run writes under its own prefix, so nothing needs flushing and a shared Redis
 # (CI's, or a developer's) is never wiped or polluted by stale values of another run.
-_run = uuid.uuid4().hex[:8]
+# A Celery worker started by a test inherits TEST_RUN_ID, so it shares the same keys.
+TEST_RUN_ID = env("TEST_RUN_ID", default=uuid.uuid4().hex[:8])
 for _alias, _cache in CACHES.items():
-    _cache["KEY_PREFIX"] = f"test-{_run}:{_alias}"
+    _cache["KEY_PREFIX"] = f"test-{TEST_RUN_ID}:{_alias}"
 
 # Tests exercise throttling on purpose with their own rates; the defaults must not trip
 # while the suite logs in hundreds of times from one address.
 REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {"auth": "10000/min", "register": "10000/min"}
+
+# A worker started by the end-to-end test listens on this run's own queue only.
+CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
