@@ -1,0 +1,170 @@
+"""End to end, with real processes: gunicorn serving HTTP, a Celery worker on Redis.
+
+Both run against this run's test database and committed session tenants (alpha, beta),
+and are stopped by PID at the end of the module.
+"""
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from conftest import PASSWORD
+from tenants.tasks import for_each_active_tenant, tenant_usage_report
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def process_env(platform) -> dict:
+    """Environment for child processes: same settings, test database, cache prefix, queue."""
+    url = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera"))
+    test_db_url = urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": test_db_url,
+        "TEST_RUN_ID": settings.TEST_RUN_ID,
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def _stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(process_env):
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        cwd=ROOT,
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            break
+        except OSError:
+            if process.poll() is not None:
+                pytest.fail(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
+            time.sleep(0.2)
+    yield base
+    _stop(process)
+
+
+def call(base: str, method: str, path: str, host: str, body=None, token: str | None = None) -> tuple[int, dict]:
+    request = urllib.request.Request(f"{base}{path}", method=method, data=json.dumps(body).encode() if body else None)
+    request.add_header("Host", host)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            raw = response.read()
+            return response.status, json.loads(raw) if raw else {}
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def test_http_login_use_isolate_and_logout(server):
+    status, pair = call(
+        server, "POST", "/api/v1/auth/token/", "alpha.localhost", {"email": "admin@alpha.test", "password": PASSWORD}
+    )
+    assert status == 200 and pair["tenant"]["slug"] == "alpha"
+
+    status, me = call(server, "GET", "/api/v1/me/", "alpha.localhost", token=pair["access"])
+    assert status == 200 and me["role"] == "admin"
+    status, members = call(server, "GET", "/api/v1/members/", "alpha.localhost", token=pair["access"])
+    assert status == 200 and members["count"] == 5
+
+    # The same token on beta's host, the public host, or an unknown host: never served.
+    assert call(server, "GET", "/api/v1/members/", "beta.localhost", token=pair["access"])[0] == 401
+    assert call(server, "GET", "/api/v1/me/", "localhost", token=pair["access"])[0] == 401
+    assert call(server, "GET", "/api/v1/me/", "nope.localhost", token=pair["access"]) == (
+        404,
+        {"detail": "Unknown host.", "code": "tenant_not_found"},
+    )
+
+    assert (
+        call(server, "POST", "/api/v1/auth/logout/", "alpha.localhost", {"refresh": pair["refresh"]}, pair["access"])[0]
+        == 204
+    )
+    assert call(server, "GET", "/api/v1/me/", "alpha.localhost", token=pair["access"])[0] == 401
+
+
+@pytest.fixture(scope="module")
+def worker(process_env):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool=solo",
+            "--loglevel=WARNING",
+            "-Q",
+            settings.CELERY_TASK_DEFAULT_QUEUE,
+            "--without-gossip",
+            "--without-mingle",
+            "--without-heartbeat",
+        ],
+        cwd=ROOT,
+        env=process_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    yield process
+    _stop(process)
+
+
+def test_worker_runs_each_task_in_its_own_schema_only(worker, platform):
+    # One worker process runs them one after another on one connection, interleaved,
+    # with a failure in between: no task may see a previous task's schema.
+    results = [
+        tenant_usage_report.delay(schema_name="alpha"),
+        tenant_usage_report.delay(schema_name="no_such_schema"),
+        tenant_usage_report.delay(schema_name="beta"),
+        tenant_usage_report.delay(schema_name="alpha"),
+    ]
+    first = results[0].get(timeout=60)
+    assert first == {"schema": "alpha", "tenant": "alpha", "members": 5}
+    with pytest.raises(Exception):  # noqa: B017 - any failure of the bad task is fine
+        results[1].get(timeout=30)
+    assert results[2].get(timeout=30) == {"schema": "beta", "tenant": "beta", "members": 5}
+    assert results[3].get(timeout=30)["schema"] == "alpha"
+
+
+def test_fan_out_sends_one_task_per_active_tenant(worker, platform):
+    reports = [result.get(timeout=60) for result in for_each_active_tenant(tenant_usage_report)]
+    assert sorted(report["tenant"] for report in reports) == ["alpha", "beta"]
+    assert all(report["schema"] == report["tenant"] for report in reports)
