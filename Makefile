@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test lint format clean
+.PHONY: install run test bench lint format clean
 
 install: $(VENV)/.installed
 
@@ -19,6 +19,9 @@ run: install
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py test $(ARGS)
+
+bench: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py bench
 
 lint: install
 	$(BIN)/ruff check .

@@ -6,6 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.urls import public_urlpatterns
 
+admin.site.site_header = "Tessera operations"
+admin.site.site_title = "Tessera"
+admin.site.index_title = "Platform"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include(public_urlpatterns)),

@@ -74,25 +74,32 @@ def run() -> int:
             return code
     procfile = ROOT / "Procfile.dev"
     honcho = subprocess.Popen([python, "-m", "honcho", "-f", str(procfile), "start"], cwd=ROOT)
-    try:
-        return honcho.wait()
-    except KeyboardInterrupt:
-        honcho.send_signal(signal.SIGINT)
-        return honcho.wait()
+    # Ctrl-C reaches honcho directly (same process group); a SIGTERM sent to this process
+    # is passed on, so that web, worker and beat stop before the embedded servers do.
+    signal.signal(signal.SIGTERM, lambda signum, frame: honcho.terminate())
+    while True:
+        try:
+            return honcho.wait()
+        except KeyboardInterrupt:
+            continue
 
 
 def test(pytest_args: list[str]) -> int:
     return call(sys.executable, "-m", "pytest", *pytest_args)
 
 
+def bench() -> int:
+    return call(sys.executable, "bench/provision.py")
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test"):
-        print("usage: scripts/dev.py run | test [pytest args...]", file=sys.stderr)
+    if not argv or argv[0] not in ("run", "test", "bench"):
+        print("usage: scripts/dev.py run | test [pytest args...] | bench", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     services = with_services(command)  # held until exit: the embedded servers live as long as this
     try:
-        return run() if command == "run" else test(rest)
+        return {"run": run, "test": lambda: test(rest), "bench": bench}[command]()
     finally:
         del services
 

@@ -81,7 +81,7 @@ class SwitchSerializer(serializers.Serializer):
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = serializers.EmailField(max_length=254)
     password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
     full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     tenant_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
@@ -118,7 +118,7 @@ class MemberSerializer(serializers.ModelSerializer):
 
 
 class MemberAddSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
+    email = serializers.EmailField(max_length=254)
     role = serializers.ChoiceField(choices=[r for r in Role.choices if r[0] != Role.OWNER], default=Role.MEMBER)
 
 
