@@ -60,10 +60,12 @@ def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
         raise InvalidToken("No active account found for the given token.")
     if not tenant.is_public and membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
         raise InvalidToken("No active membership in this tenant.")
-    try:
-        refresh.blacklist()
-    except Exception as exc:  # the unique jti row: a concurrent refresh won the race
-        raise InvalidToken("Token is blacklisted.") from exc
+    # Lock the token's row so two concurrent refreshes of one token cannot both succeed:
+    # the second waits, then finds it blacklisted.
+    outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).first()
+    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise InvalidToken("Token is blacklisted.")
+    BlacklistedToken.objects.create(token=outstanding)
     refresh.set_jti()
     refresh.set_exp()
     refresh.set_iat()

@@ -3,12 +3,13 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django_tenants.utils import schema_exists
 
 from config.errors import DomainError
 
 from . import services
 from .models import Domain, Tenant
-from .schemas import slug_problem
+from .schemas import schema_name_for, slug_problem
 
 
 class DomainInline(admin.TabularInline):
@@ -29,6 +30,8 @@ class TenantProvisionForm(forms.ModelForm):
         problem = slug_problem(slug)
         if problem:
             raise ValidationError(problem)
+        if schema_exists(schema_name_for(slug)):
+            raise ValidationError("A schema left over from a deleted tenant uses this slug; drop it first.")
         return slug
 
 
