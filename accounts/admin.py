@@ -1,6 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.db import transaction
+
+from audit.admin import AuditedModelAdmin
+from audit.services import audit_record
 
 from .models import Membership, User
 
@@ -27,7 +31,7 @@ class UserChangeFormEmail(UserChangeForm):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(AuditedModelAdmin, DjangoUserAdmin):
     form = UserChangeFormEmail
     add_form = UserCreationForm
     ordering = ["email"]
@@ -43,12 +47,33 @@ class UserAdmin(DjangoUserAdmin):
     add_fieldsets = [(None, {"classes": ["wide"], "fields": ["email", "password1", "password2"]})]
     inlines = [MembershipInline]
 
+    def audit_tenant(self, obj):
+        # The inline edits memberships, which belong in their tenant's trail.
+        return obj.tenant if isinstance(obj, Membership) else None
+
+    @transaction.atomic
+    def user_change_password(self, request, id, form_url=""):
+        response = super().user_change_password(request, id, form_url)
+        if request.method == "POST" and response.status_code == 302:
+            audit_record(
+                action="user.password_set",
+                object_type="accounts.user",
+                object_id=str(id),
+                actor=request.user,
+                changes={"password": None},
+                platform=True,
+            )
+        return response
+
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(AuditedModelAdmin):
     list_display = ["user", "tenant", "role", "is_active", "joined_at"]
     list_filter = ["role", "is_active", "tenant"]
     search_fields = ["user__email", "user__full_name", "tenant__slug", "tenant__name"]
     list_select_related = ["user", "tenant"]
     autocomplete_fields = ["user", "tenant"]
     readonly_fields = ["joined_at", "updated_at"]
+
+    def audit_tenant(self, obj):
+        return obj.tenant

@@ -90,6 +90,9 @@ class Membership(models.Model):
     joined_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The names services use in the audit trail; the admin records the same ones.
+    audit_actions = {"created": "membership.added", "updated": "membership.changed", "deleted": "membership.removed"}
+
     class Meta:
         ordering = ["joined_at"]
         constraints = [

@@ -7,6 +7,7 @@ or demoted (ownership moves only by transfer), and a tenant always keeps its one
 
 from dataclasses import dataclass
 
+from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
@@ -18,7 +19,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
-from audit.platform.services import platform_event_record
+from audit.services import audit_record
 from tenants.models import Tenant
 from tenants.selectors import tenant_primary_host
 
@@ -34,8 +35,8 @@ from .exceptions import (
 )
 from .models import Membership, User, UserManager
 from .roles import Role, rank
-from .selectors import user_get_by_email
-from .tokens import tokens_revoke_all
+from .selectors import membership_role, user_get_by_email
+from .tokens import tokens_issue, tokens_revoke_all
 
 
 def _clean_email(email: str) -> str:
@@ -55,8 +56,19 @@ def _check_password(password: str, user: User) -> None:
 
 
 @transaction.atomic
-def user_create(*, email: str, password: str | None, full_name: str = "", is_staff: bool = False) -> User:
-    """A new user; `password=None` leaves it unusable until an invitation is accepted."""
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    full_name: str = "",
+    is_staff: bool = False,
+    actor: User | None = None,
+    self_service: bool = False,
+) -> User:
+    """A new user; `password=None` leaves it unusable until an invitation is accepted.
+
+    `self_service` marks a sign-up: the event is `user.registered`, by the user.
+    """
     email = _clean_email(email)
     if user_get_by_email(email):
         raise EmailTaken()
@@ -71,6 +83,13 @@ def user_create(*, email: str, password: str | None, full_name: str = "", is_sta
             user.save()
     except IntegrityError as exc:  # a concurrent sign-up with the same address won
         raise EmailTaken() from exc
+    audit_record(
+        action="user.registered" if self_service else "user.created",
+        target=user,
+        actor=user if self_service else actor,
+        changes={"email": [None, user.email], "is_staff": [None, is_staff], "password": None},
+        platform=True,
+    )
     return user
 
 
@@ -79,8 +98,7 @@ def user_register(*, email: str, password: str, full_name: str = "", tenant_name
     """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own."""
     from tenants.services import tenant_provision
 
-    user = user_create(email=email, password=password, full_name=full_name)
-    platform_event_record(action="user.registered", target=user, actor=user)
+    user = user_create(email=email, password=password, full_name=full_name, self_service=True)
     tenant = None
     if slug:
         tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user).tenant
@@ -89,8 +107,17 @@ def user_register(*, email: str, password: str, full_name: str = "", tenant_name
 
 @transaction.atomic
 def user_update(*, user: User, full_name: str) -> User:
+    before = user.full_name
     user.full_name = full_name.strip()
     user.save(update_fields=["full_name", "updated_at"])
+    if before != user.full_name:
+        audit_record(
+            action="user.updated",
+            target=user,
+            actor=user,
+            changes={"full_name": [before, user.full_name]},
+            platform=True,
+        )
     return user
 
 
@@ -106,8 +133,32 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     user.tokens_valid_after = timezone.now().replace(microsecond=0)
     user.save(update_fields=["password", "tokens_valid_after", "updated_at"])
     tokens_revoke_all(user=user)
-    platform_event_record(action="user.password_changed", target=user, actor=user)
+    audit_record(action="user.password_changed", target=user, actor=user, changes={"password": None}, platform=True)
     return user
+
+
+def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User | None:
+    """The user if the credentials are right and (on a tenant host) the membership is
+    active; otherwise None, and the failure is recorded in this host's trail."""
+    user = authenticate(request, email=email, password=password)
+    if user is not None and (tenant.is_public or membership_role(tenant_id=tenant.pk, user_id=user.pk)):
+        return user
+    audit_record(
+        action="auth.login_failed",
+        object_type="accounts.user",
+        object_id=str(user.pk) if user else "",
+        tenant=tenant,
+        changes={"email": [None, (email or "")[:254]]},
+    )
+    return None
+
+
+@transaction.atomic
+def session_start(*, user: User, tenant: Tenant, method: str) -> dict:
+    """Tokens for `user` on `tenant`'s host, recorded as a login in that host's trail."""
+    tokens = tokens_issue(user=user, tenant=tenant)
+    audit_record(action="auth.login", target=user, actor=user, tenant=tenant, changes={"method": [None, method]})
+    return tokens
 
 
 @dataclass(frozen=True)
@@ -133,13 +184,21 @@ def _check_can_manage(*, actor: User, actor_role: str, membership: Membership) -
 
 
 def _membership_event(action: str, membership: Membership, actor: User | None, changes: dict) -> None:
-    platform_event_record(
+    """Membership events go to the tenant's own trail, whichever host made the change."""
+    audit_record(
         action=action,
         target=membership,
         actor=actor,
-        tenant_slug=membership.tenant.slug,
-        changes={"user": membership.user.email, **changes},
+        tenant=membership.tenant,
+        changes={"user": [None, membership.user.email], **changes},
     )
+
+
+@transaction.atomic
+def membership_create(*, tenant: Tenant, user: User, role: str, actor: User | None = None) -> Membership:
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role, invited_by=actor)
+    _membership_event("membership.added", membership, actor, {"role": [None, role]})
+    return membership
 
 
 def _send_invitation(*, user: User, tenant: Tenant, invited_by: User) -> None:
@@ -166,11 +225,10 @@ def member_add(*, tenant: Tenant, email: str, role: str, actor: User, actor_role
     user = user_get_by_email(email)
     invited = user is None
     if invited:
-        user = user_create(email=email, password=None)
+        user = user_create(email=email, password=None, actor=actor)
     elif Membership.objects.filter(tenant=tenant, user=user).exists():
         raise AlreadyMember()
-    membership = Membership.objects.create(tenant=tenant, user=user, role=role, invited_by=actor)
-    _membership_event("membership.added", membership, actor, {"role": [None, role], "invited": invited})
+    membership = membership_create(tenant=tenant, user=user, role=role, actor=actor)
     if invited or not user.has_usable_password():
         transaction.on_commit(lambda: _send_invitation(user=user, tenant=tenant, invited_by=actor))
     return MemberAdded(membership=membership, invited=invited)
@@ -252,5 +310,5 @@ def invitation_accept(*, user: User, token: str, password: str, full_name: str =
     _check_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password", "full_name", "updated_at"])
-    platform_event_record(action="user.invitation_accepted", target=user, actor=user)
+    audit_record(action="user.invitation_accepted", target=user, actor=user, changes={"password": None}, platform=True)
     return user

@@ -9,9 +9,11 @@ from datetime import UTC, datetime
 from django.core.cache import caches
 from django.db import transaction
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
+from audit.services import audit_record
 from config.errors import DomainError
 from tenants.models import Tenant
 
@@ -28,6 +30,16 @@ class InvalidToken(DomainError):
     default_message = "Token is invalid or expired."
 
 
+class TokenReused(InvalidToken):
+    """A refresh token presented again after rotation or logout: maybe stolen."""
+
+    default_message = "Token is blacklisted."
+
+    def __init__(self, *, jti: str, user_id):
+        super().__init__()
+        self.jti, self.user_id = jti, user_id
+
+
 def tokens_issue(*, user: User, tenant: Tenant) -> dict:
     refresh = RefreshToken.for_user(user)
     refresh[SCHEMA_CLAIM] = tenant.schema_name
@@ -39,10 +51,21 @@ def _refresh_token_for(raw: str, *, tenant: Tenant) -> RefreshToken:
     try:
         refresh = RefreshToken(raw)
     except TokenError as exc:
+        payload = _signed_payload(raw)
+        if payload and BlacklistedToken.objects.filter(token__jti=payload.get("jti")).exists():
+            raise TokenReused(jti=payload["jti"], user_id=payload.get("user_id")) from exc
         raise InvalidToken(str(exc)) from exc
     if refresh.get(SCHEMA_CLAIM) != tenant.schema_name:
         raise InvalidToken("Token was not issued for this host.")
     return refresh
+
+
+def _signed_payload(raw: str) -> dict | None:
+    """The claims of a token whose signature is valid (expired or not), else None."""
+    try:
+        return token_backend.decode(raw, verify=True)
+    except Exception:  # noqa: BLE001 - any decoding failure means "not ours"
+        return None
 
 
 def token_issued_before_cutoff(token, user: User) -> bool:
@@ -51,9 +74,25 @@ def token_issued_before_cutoff(token, user: User) -> bool:
     return bool(cutoff and datetime.fromtimestamp(token["iat"], tz=UTC) < cutoff.replace(microsecond=0))
 
 
-@transaction.atomic
 def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
-    """Rotate a refresh token: the old one is blacklisted, a reuse of it answers 401."""
+    """Rotate a refresh token: the old one is blacklisted, a reuse of it answers 401
+    and is recorded (after the rotation's rollback, so the record stays)."""
+    try:
+        return _tokens_rotate(raw_refresh=raw_refresh, tenant=tenant)
+    except TokenReused as reuse:
+        user = User.objects.filter(pk=reuse.user_id).first()
+        audit_record(
+            action="auth.token_reuse",
+            object_type="token_blacklist.outstandingtoken",
+            object_id=reuse.jti,
+            actor=user,
+            tenant=tenant,
+        )
+        raise
+
+
+@transaction.atomic
+def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     refresh = _refresh_token_for(raw_refresh, tenant=tenant)
     user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
     if user is None or token_issued_before_cutoff(refresh, user):
@@ -63,8 +102,10 @@ def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
     # Lock the token's row so two concurrent refreshes of one token cannot both succeed:
     # the second waits, then finds it blacklisted.
     outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).first()
-    if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
-        raise InvalidToken("Token is blacklisted.")
+    if outstanding is None:
+        raise InvalidToken("Token is not known.")
+    if BlacklistedToken.objects.filter(token=outstanding).exists():
+        raise TokenReused(jti=refresh["jti"], user_id=user.pk)
     BlacklistedToken.objects.create(token=outstanding)
     refresh.set_jti()
     refresh.set_exp()
@@ -80,6 +121,7 @@ def access_token_revoke(token: AccessToken) -> None:
         caches["platform"].set(revoked_token_key(token["jti"]), True, remaining)
 
 
+@transaction.atomic
 def tokens_logout(*, raw_refresh: str, tenant: Tenant, access: AccessToken | None = None) -> None:
     refresh = _refresh_token_for(raw_refresh, tenant=tenant)
     if access is not None and str(access.get("user_id")) != str(refresh.get("user_id")):
@@ -87,6 +129,14 @@ def tokens_logout(*, raw_refresh: str, tenant: Tenant, access: AccessToken | Non
     refresh.blacklist()
     if access is not None:
         access_token_revoke(access)
+    user = User.objects.filter(pk=refresh.get("user_id")).first()
+    audit_record(
+        action="auth.logout",
+        object_type="accounts.user",
+        object_id=str(refresh.get("user_id")),
+        actor=user,
+        tenant=tenant,
+    )
 
 
 def tokens_revoke_all(*, user: User) -> None:

@@ -5,6 +5,8 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished
+from django.dispatch import receiver
 from django.http import JsonResponse
 
 from config import context
@@ -66,13 +68,17 @@ class RequestIdMiddleware:
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:512],
             source="admin" if request.path.startswith("/admin/") else "api",
         )
-        token = context.set_meta(meta)
-        try:
-            response = self.get_response(request)
-        finally:
-            context.reset_meta(token)
+        # Kept until the response is closed (request_finished), not just until this
+        # returns: Django logs 4xx/5xx responses after the middleware chain has run.
+        context.set_meta(meta)
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+@receiver(request_finished)
+def _forget_request_meta(sender, **kwargs):
+    context.set_meta(context.RequestMeta())
 
 
 class RequestIdLogFilter(logging.Filter):

@@ -4,12 +4,14 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.urls import tenant_urlpatterns
+from audit.api.urls import urlpatterns as audit_urlpatterns
 from tenants.api.views import TenantArchiveView, TenantView
 
 api_v1 = [
     *tenant_urlpatterns,
     path("tenant/", TenantView.as_view(), name="tenant"),
     path("tenant/archive/", TenantArchiveView.as_view(), name="tenant-archive"),
+    *audit_urlpatterns,
 ]
 
 urlpatterns = [

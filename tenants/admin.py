@@ -5,6 +5,7 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django_tenants.utils import schema_exists
 
+from audit.admin import AuditedModelAdmin
 from config.errors import DomainError
 
 from . import services
@@ -36,7 +37,7 @@ class TenantProvisionForm(forms.ModelForm):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(AuditedModelAdmin):
     list_display = ["slug", "name", "status", "schema_name", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["slug", "name", "schema_name", "domains__domain"]
@@ -63,6 +64,7 @@ class TenantAdmin(admin.ModelAdmin):
         return [] if obj is None else self.inlines
 
     def save_model(self, request, obj, form, change):
+        # Through the services, which record the lifecycle events themselves.
         if change:
             services.tenant_update(tenant=obj, name=form.cleaned_data["name"], actor=request.user)
             return
@@ -112,7 +114,7 @@ class TenantAdmin(admin.ModelAdmin):
 
 
 @admin.register(Domain)
-class DomainAdmin(admin.ModelAdmin):
+class DomainAdmin(AuditedModelAdmin):
     list_display = ["domain", "tenant", "is_primary", "created_at"]
     list_filter = ["is_primary"]
     search_fields = ["domain", "tenant__slug", "tenant__name"]

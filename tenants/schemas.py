@@ -11,7 +11,7 @@ import re
 from django.conf import settings
 from django.db import connection
 from django_tenants.clone import CloneSchema
-from django_tenants.utils import schema_exists
+from django_tenants.utils import schema_context, schema_exists
 
 # Slugs are DNS labels; the schema name is derived from the slug (hyphens become
 # underscores), so both fit the 63-character limit of each.
@@ -80,3 +80,15 @@ def schema_drop(schema_name: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
+
+
+def tenant_schema(tenant):
+    """Work in `tenant`'s schema for the duration of a `with` block (commands, admin, tasks)."""
+    return schema_context(tenant.schema_name)
+
+
+def each_tenant_schema(tenants):
+    """Yield each tenant while the connection is in its schema; public again afterwards."""
+    for tenant in tenants:
+        with schema_context(tenant.schema_name):
+            yield tenant

@@ -14,9 +14,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
-from accounts.models import Membership, User
+from accounts.models import User
 from accounts.roles import Role
-from audit.platform.services import platform_event_record
+from audit.services import audit_record
 from config.errors import DomainError
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
@@ -26,6 +26,14 @@ from .schemas import schema_clone_template, schema_drop, schema_name_for, slug_p
 # Serialises provisioning: slug/domain checks and the clone must not interleave.
 _PROVISION_LOCK_KEY = 0x7E55E4A
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
+
+
+def _lifecycle_event(action: str, tenant: Tenant, actor: User | None, changes: dict, *, tenant_trail: bool = True):
+    """Lifecycle events go to the platform log for operators and, while the schema
+    exists, to the tenant's own trail for its admins."""
+    audit_record(action=action, target=tenant, actor=actor, changes=changes, tenant=tenant, platform=True)
+    if tenant_trail:
+        audit_record(action=action, target=tenant, actor=actor, changes=changes, tenant=tenant)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,7 @@ def tenant_provision(
     `owner_password`, or a generated one that is returned once).
     """
     from accounts.selectors import user_get_by_email
-    from accounts.services import user_create
+    from accounts.services import membership_create, user_create
 
     problem = slug_problem(slug)
     if problem:
@@ -104,7 +112,7 @@ def tenant_provision(
             if owner is None:
                 if owner_password is None:
                     generated = owner_password = secrets.token_urlsafe(12)
-                owner = user_create(email=owner_email, password=owner_password)
+                owner = user_create(email=owner_email, password=owner_password, actor=actor)
                 owner_created = True
 
         tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name)
@@ -112,14 +120,13 @@ def tenant_provision(
         Domain.objects.bulk_create(
             [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
         )
-        Membership.objects.create(user=owner, tenant=tenant, role=Role.OWNER)
-        platform_event_record(
-            action="tenant.provisioned",
-            target=tenant,
-            actor=actor,
-            tenant_slug=slug,
-            changes={"name": [None, name], "owner": [None, owner.email], "domains": [None, domains]},
+        _lifecycle_event(
+            "tenant.provisioned",
+            tenant,
+            actor,
+            {"name": [None, name], "owner": [None, owner.email], "domains": [None, domains]},
         )
+        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=actor)
     return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
 
 
@@ -145,13 +152,7 @@ def tenant_change_status(*, tenant: Tenant, change: str, actor: User | None = No
         tenant.status = new_status
         tenant.status_changed_at = timezone.now()
         tenant.save(update_fields=["status", "status_changed_at", "updated_at"])
-        platform_event_record(
-            action=action,
-            target=tenant,
-            actor=actor,
-            tenant_slug=tenant.slug,
-            changes={"status": [old_status, new_status]},
-        )
+        _lifecycle_event(action, tenant, actor, {"status": [old_status, new_status]})
     return tenant
 
 
@@ -164,13 +165,7 @@ def tenant_update(*, tenant: Tenant, name: str, actor: User | None = None) -> Te
             old = tenant.name
             tenant.name = name
             tenant.save(update_fields=["name", "updated_at"])
-            platform_event_record(
-                action="tenant.updated",
-                target=tenant,
-                actor=actor,
-                tenant_slug=tenant.slug,
-                changes={"name": [old, name]},
-            )
+            _lifecycle_event("tenant.updated", tenant, actor, {"name": [old, name]})
     return tenant
 
 
@@ -184,12 +179,12 @@ def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = Non
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
         if tenant.is_public:
             raise InvalidTenantTransition("The public tenant cannot be deleted.")
-        platform_event_record(
-            action="tenant.deleted",
-            target=tenant,
-            actor=actor,
-            tenant_slug=tenant.slug,
-            changes={"schema": [tenant.schema_name, None if drop_schema else tenant.schema_name]},
+        _lifecycle_event(
+            "tenant.deleted",
+            tenant,
+            actor,
+            {"schema": [tenant.schema_name, None if drop_schema else tenant.schema_name]},
+            tenant_trail=False,
         )
         schema_name = tenant.schema_name
         tenant.delete()

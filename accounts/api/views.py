@@ -1,7 +1,6 @@
 """Auth, profile and members endpoints. Thin: validate, call a service, serialise."""
 
 from django.conf import settings
-from django.contrib.auth import authenticate
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import OpenApiResponse, extend_schema
@@ -17,7 +16,7 @@ from accounts import selectors, services
 from accounts.models import User
 from accounts.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
 from accounts.roles import Role
-from accounts.tokens import tokens_issue, tokens_logout, tokens_refresh
+from accounts.tokens import tokens_logout, tokens_refresh
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 
@@ -37,9 +36,10 @@ def errors(*codes):
     return {code: ERRORS[code] for code in codes}
 
 
-def _pair(request, *, user: User, tenant) -> dict:
+def _pair(request, *, user: User, tenant, method: str) -> dict:
     role = None if tenant.is_public else selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk)
-    return {**tokens_issue(user=user, tenant=tenant), "tenant": None if tenant.is_public else tenant, "role": role}
+    tokens = services.session_start(user=user, tenant=tenant, method=method)
+    return {**tokens, "tenant": None if tenant.is_public else tenant, "role": role}
 
 
 class AuthThrottled:
@@ -69,16 +69,13 @@ class TokenObtainView(AuthThrottled, CredentialView):
     def post(self, request):
         data = s.TokenObtainSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(request, email=data.validated_data["email"], password=data.validated_data["password"])
-        tenant = request.tenant
-        if user is None or (
-            not tenant.is_public and selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk) is None
-        ):
+        user = services.login_attempt(request=request, tenant=request.tenant, **data.validated_data)
+        if user is None:
             # One answer for every failure, so logins cannot probe who belongs where.
             raise AuthenticationFailed(
                 "No active account found with the given credentials.", code="invalid_credentials"
             )
-        pair = _pair(request, user=user, tenant=tenant)
+        pair = _pair(request, user=user, tenant=request.tenant, method="password")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -126,7 +123,7 @@ class SwitchView(APIView):
             or selectors.membership_role(tenant_id=tenant.pk, user_id=request.user.pk) is None
         ):
             raise NotFound("You have no active membership in that tenant.", code="membership_not_found")
-        pair = _pair(request, user=request.user, tenant=tenant)
+        pair = _pair(request, user=request.user, tenant=tenant, method="switch")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -145,7 +142,8 @@ class RegisterView(CredentialView):
         data = s.RegisterSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user, tenant = services.user_register(**data.validated_data)
-        body = {"user": user, "tenant": tenant, **tokens_issue(user=user, tenant=tenant or request.tenant)}
+        tokens = services.session_start(user=user, tenant=tenant or request.tenant, method="registration")
+        body = {"user": user, "tenant": tenant, **tokens}
         return Response(s.RegisteredSerializer(body, context={"request": request}).data, status=status.HTTP_201_CREATED)
 
 
@@ -170,7 +168,7 @@ class InvitationAcceptView(AuthThrottled, CredentialView):
             password=data.validated_data["password"],
             full_name=data.validated_data["full_name"],
         )
-        pair = _pair(request, user=user, tenant=tenant)
+        pair = _pair(request, user=user, tenant=tenant, method="invitation")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -227,7 +225,7 @@ class PasswordChangeView(AuthThrottled, APIView):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_password_change(user=request.user, **data.validated_data)
-        pair = _pair(request, user=request.user, tenant=request.tenant)
+        pair = _pair(request, user=request.user, tenant=request.tenant, method="password_change")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 

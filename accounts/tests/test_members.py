@@ -7,7 +7,8 @@ from django.core import mail
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
-from audit.platform.models import PlatformEvent
+from audit.models import AuditEvent
+from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +41,9 @@ def test_admin_adds_existing_user_by_email(api_client_for, tenant_a, platform):
     assert response.json()["user"]["email"] == newcomer.email and response.json()["role"] == "manager"
     again = api_client_for(tenant_a, role="admin").post("/api/v1/members/", {"email": newcomer.email, "role": "viewer"})
     assert again.status_code == 409 and again.json()["code"] == "already_member"
-    assert PlatformEvent.objects.filter(action="membership.added", tenant_slug="alpha").exists()
+    with tenant_schema(tenant_a):
+        event = AuditEvent.objects.get(action="membership.added", object_id=response.json()["id"])
+    assert event.actor_email == "admin@alpha.test" and event.changes["role"] == [None, "manager"]
 
 
 def test_adding_a_new_email_sends_an_invitation_that_can_be_accepted(

@@ -115,11 +115,17 @@ def test_provision_duplicate_slug_fails_and_changes_nothing(platform):
 
 
 def test_provision_failure_after_schema_clone_rolls_everything_back(platform, monkeypatch):
-    def fail(**kwargs):
-        raise RuntimeError("disk full")
+    from accounts import services as account_services
+
+    record = account_services.audit_record
+
+    def fail_on_membership(**kwargs):
+        if kwargs["action"] == "membership.added":
+            raise RuntimeError("disk full")
+        return record(**kwargs)
 
     # The last step fails: schema, row, domain, owner and membership all exist by then.
-    monkeypatch.setattr("tenants.services.platform_event_record", fail)
+    monkeypatch.setattr(account_services, "audit_record", fail_on_membership)
     before = state()
     with pytest.raises(RuntimeError):
         tenant_provision(slug="lambda", name="Lambda", owner_email="l@x.test", owner_password=PASSWORD)

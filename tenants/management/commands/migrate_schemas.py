@@ -10,6 +10,7 @@ from django.db import connection
 from django_tenants.management.commands.migrate_schemas import GET_EXECUTOR_FUNCTION, MigrateSchemasCommand
 from django_tenants.utils import get_public_schema_name, schema_exists
 
+from audit.services import audit_guard_install
 from tenants.models import Domain, Tenant
 from tenants.schemas import template_schema
 
@@ -20,6 +21,8 @@ class Command(MigrateSchemasCommand):
         super().handle(*args, **options)
         if self.sync_public and requested_schema in (None, get_public_schema_name()):
             self._ensure_public_tenant()
+            # The audit guard carries AUDIT_RETENTION_DAYS; keep it in step with settings.
+            audit_guard_install()
         if self.sync_tenant and requested_schema in (None, template_schema()):
             self._migrate_template()
 

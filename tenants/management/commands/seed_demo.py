@@ -4,7 +4,7 @@ from django.db import transaction
 from accounts.models import Membership
 from accounts.roles import Role
 from accounts.selectors import user_get_by_email
-from accounts.services import user_create
+from accounts.services import membership_create, user_create
 from tenants.selectors import tenant_get
 from tenants.services import tenant_provision
 
@@ -42,8 +42,10 @@ class Command(TenantCommand):
                     user = user_get_by_email(email) or user_create(
                         email=email, password=DEMO_PASSWORD, full_name=f"{slug.capitalize()} {role.capitalize()}"
                     )
-                    Membership.objects.get_or_create(user=user, tenant=tenant, defaults={"role": role})
-                Membership.objects.get_or_create(user=shared, tenant=tenant, defaults={"role": Role.MEMBER})
+                    if not Membership.objects.filter(user=user, tenant=tenant).exists():
+                        membership_create(tenant=tenant, user=user, role=role)
+                if not Membership.objects.filter(user=shared, tenant=tenant).exists():
+                    membership_create(tenant=tenant, user=shared, role=Role.MEMBER)
         self._print_logins()
 
     def _print_logins(self):

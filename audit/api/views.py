@@ -1,0 +1,44 @@
+import django_filters
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
+
+from accounts.api.views import errors
+from accounts.permissions import HasRole
+from accounts.roles import Role
+from audit.models import AuditEvent
+from audit.selectors import audit_event_list
+
+from .serializers import AuditEventSerializer
+
+
+class AuditEventFilter(django_filters.FilterSet):
+    actor = django_filters.UUIDFilter(field_name="actor_id", help_text="Actor's user id.")
+    actor_email = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
+    action = django_filters.CharFilter(help_text="Exact action, e.g. membership.changed.")
+    action_prefix = django_filters.CharFilter(
+        field_name="action", lookup_expr="startswith", help_text="e.g. auth. or membership."
+    )
+    at = django_filters.IsoDateTimeFromToRangeFilter(help_text="Date range: at_after=...&at_before=... (ISO 8601).")
+
+    class Meta:
+        model = AuditEvent
+        fields = ["actor", "actor_email", "action", "action_prefix", "object_type", "object_id", "source", "at"]
+
+
+@extend_schema(tags=["audit"])
+@extend_schema_view(
+    list=extend_schema(responses={200: AuditEventSerializer(many=True), **errors(400, 401, 403)}),
+    retrieve=extend_schema(responses={200: AuditEventSerializer, **errors(401, 403, 404)}),
+)
+class AuditEventViewSet(viewsets.ReadOnlyModelViewSet):
+    """This tenant's audit trail: read-only, for admins and the owner."""
+
+    serializer_class = AuditEventSerializer
+    permission_classes = [HasRole(Role.ADMIN)]
+    filterset_class = AuditEventFilter
+    search_fields = ["action", "object_id", "actor_email"]
+    ordering_fields = ["at", "action"]
+    ordering = ["-at"]
+
+    def get_queryset(self):
+        return audit_event_list()
