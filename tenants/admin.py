@@ -3,14 +3,19 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django_tenants.utils import schema_exists
 
 from audit.admin import AuditedModelAdmin
+from audit.selectors import audit_event_list
 from config.errors import DomainError
 
 from . import services
 from .models import Domain, Tenant
-from .schemas import schema_name_for, slug_problem
+from .schemas import schema_name_for, slug_problem, tenant_schema
 
 
 class DomainInline(admin.TabularInline):
@@ -41,13 +46,58 @@ class TenantAdmin(AuditedModelAdmin):
     list_display = ["slug", "name", "status", "schema_name", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["slug", "name", "schema_name", "domains__domain"]
-    readonly_fields = ["id", "slug", "schema_name", "status", "status_changed_at", "created_at", "updated_at"]
-    fields = ["id", "slug", "name", "schema_name", "status", "status_changed_at", "created_at", "updated_at"]
+    readonly_fields = [
+        "id",
+        "slug",
+        "schema_name",
+        "status",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+        "audit_link",
+    ]
+    fields = [
+        "id",
+        "slug",
+        "name",
+        "schema_name",
+        "status",
+        "status_changed_at",
+        "created_at",
+        "updated_at",
+        "audit_link",
+    ]
     inlines = [DomainInline]
     actions = ["suspend", "resume", "archive"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).exclude(schema_name="public")
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.audit_trail_view)
+        return [path("<uuid:object_id>/audit/", view, name="tenants_tenant_audit"), *super().get_urls()]
+
+    def audit_trail_view(self, request, object_id):
+        """The tenant's own audit trail (it lives in the tenant's schema), read-only."""
+        tenant = self.get_object(request, str(object_id))
+        if tenant is None or not self.has_view_permission(request, tenant):
+            raise Http404
+        action = request.GET.get("action", "")
+        with tenant_schema(tenant):
+            events = list(audit_event_list().filter(action__startswith=action)[:200])
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Audit trail: {tenant.name}",
+            "tenant": tenant,
+            "events": events,
+            "prefixes": ["auth.", "membership.", "tenant."],
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/tenants/tenant/audit_trail.html", context)
+
+    @admin.display(description="Audit trail")
+    def audit_link(self, tenant):
+        return format_html('<a href="{}">View events</a>', reverse("admin:tenants_tenant_audit", args=[tenant.pk]))
 
     def get_form(self, request, obj=None, **kwargs):
         if obj is None:

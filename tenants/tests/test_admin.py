@@ -77,3 +77,16 @@ def test_non_staff_cannot_use_admin(platform, tenant_a):
     client = Client(HTTP_HOST="localhost")
     client.force_login(platform.user(tenant_a, "owner"))
     assert client.get("/admin/tenants/tenant/").status_code == 302
+
+
+def test_operator_reads_a_tenants_audit_trail_in_the_admin(admin_client, tenant_a, tenant_b):
+    from tenants.services import tenant_change_status
+
+    tenant_change_status(tenant=tenant_a, change="suspend")
+    tenant_change_status(tenant=tenant_b, change="archive")
+    html = admin_client.get(f"/admin/tenants/tenant/{tenant_a.pk}/audit/?action=tenant.").content.decode()
+    assert "tenant.suspended" in html and "tenant.archived" not in html
+    assert (
+        f"/admin/tenants/tenant/{tenant_a.pk}/audit/"
+        in admin_client.get(f"/admin/tenants/tenant/{tenant_a.pk}/change/").content.decode()
+    )
