@@ -5,11 +5,12 @@ so each test's own changes roll back while the tenants stay. Cache entries writt
 a test are removed after it (a rolled-back change must not survive in Redis).
 """
 
+import threading
 from dataclasses import dataclass, field
 
 import pytest
 from django.conf import settings
-from django.db import connection
+from django.db import connection, connections
 from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
@@ -92,6 +93,30 @@ def api_client_for(platform):
         return client
 
     return make
+
+
+def in_threads(count: int, action) -> list:
+    """Run `action` in `count` threads released together; each has its own database
+    connection in autocommit mode. Returns their results (exceptions re-raised)."""
+    results, errors, barrier = [], [], threading.Barrier(count)
+
+    def run():
+        try:
+            barrier.wait()
+            results.append(action())
+        except Exception as exc:  # noqa: BLE001 - handed back to the test below
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results
 
 
 @pytest.fixture(autouse=True)

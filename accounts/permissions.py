@@ -61,13 +61,17 @@ class RoleByAction(IsTenantMember):
     """Role needed per viewset action: `view.role_by_action` over the defaults above.
 
     An action named nowhere needs viewer for safe methods and owner otherwise, so a
-    forgotten entry fails closed rather than open.
+    forgotten entry fails closed rather than open. A method the route does not serve
+    at all (no action) is let through to DRF, which answers 405.
     """
 
     def has_permission(self, request, view):
         if not super().has_permission(request, view):
             return False
-        needed = {**DEFAULT_ROLE_BY_ACTION, **getattr(view, "role_by_action", {})}.get(getattr(view, "action", None))
+        action = getattr(view, "action", None)
+        if action is None and request.method.lower() not in getattr(view, "action_map", {}):
+            return True
+        needed = {**DEFAULT_ROLE_BY_ACTION, **getattr(view, "role_by_action", {})}.get(action)
         if needed is None:
             needed = Role.VIEWER if request.method in SAFE_METHODS else Role.OWNER
         if not at_least(request_role(request), needed):

@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.api.urls import tenant_urlpatterns
 from audit.api.urls import urlpatterns as audit_urlpatterns
+from inventory.api.urls import urlpatterns as inventory_urlpatterns
 from tenants.api.views import TenantArchiveView, TenantView
 
 api_v1 = [
     *tenant_urlpatterns,
     path("tenant/", TenantView.as_view(), name="tenant"),
     path("tenant/archive/", TenantArchiveView.as_view(), name="tenant-archive"),
+    *inventory_urlpatterns,
     *audit_urlpatterns,
 ]
 

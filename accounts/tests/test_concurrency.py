@@ -6,33 +6,13 @@ thread holds nothing). transactional_db is avoided: its flush would empty the sh
 tenants. The rows added here are ones no other test counts.
 """
 
-import threading
-
 import pytest
-from django.db import connections
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_issue
+from conftest import in_threads
 
 pytestmark = pytest.mark.django_db
-
-
-def in_threads(count: int, action) -> list:
-    results, barrier = [], threading.Barrier(count)
-
-    def run():
-        try:
-            barrier.wait()
-            results.append(action())
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results
 
 
 def test_concurrent_refreshes_of_one_token_yield_one_winner(platform):

@@ -1,0 +1,215 @@
+"""Input serializers validate (and name the field in error); output serializers render."""
+
+from decimal import Decimal
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from inventory.models import (
+    MovementKind,
+    Product,
+    PurchaseRequest,
+    PurchaseRequestLine,
+    StockLevel,
+    StockMovement,
+    Supplier,
+    Warehouse,
+)
+
+QUANTITY = {"max_digits": 14, "decimal_places": 3}
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = serializers.CharField()
+
+
+@extend_schema_field(PersonSerializer(allow_null=True))
+class PersonField(serializers.Field):
+    """Read-only `{id, email}` (or null) from the `<prefix>_id` / `<prefix>_email` columns
+    that keep who did something without a foreign key into the public schema."""
+
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        super().__init__(read_only=True, source="*", allow_null=True, **kwargs)
+
+    def to_representation(self, obj):
+        pk = getattr(obj, f"{self.prefix}_id")
+        return {"id": str(pk), "email": getattr(obj, f"{self.prefix}_email")} if pk else None
+
+
+def person(prefix: str) -> PersonField:
+    return PersonField(prefix)
+
+
+# --- catalogue ---------------------------------------------------------------------
+
+
+class SupplierSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Supplier
+        fields = ["id", "name", "email", "phone", "address", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class WarehouseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Warehouse
+        fields = ["id", "code", "name", "address", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+        # Uniqueness is the service's (409), not a 400 from the serializer.
+        extra_kwargs = {"code": {"validators": []}}
+
+
+class ProductSerializer(serializers.ModelSerializer):
+    on_hand = serializers.DecimalField(**QUANTITY, read_only=True, help_text="Total across all warehouses.")
+    reorder_level = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
+
+    class Meta:
+        model = Product
+        fields = [
+            "id",
+            "sku",
+            "name",
+            "description",
+            "unit",
+            "reorder_level",
+            "is_active",
+            "on_hand",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "on_hand", "created_at", "updated_at"]
+        extra_kwargs = {"sku": {"validators": []}}
+
+
+# --- stock -------------------------------------------------------------------------
+
+
+class StockLevelSerializer(serializers.ModelSerializer):
+    product_sku = serializers.CharField(source="product.sku", read_only=True)
+    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+
+    class Meta:
+        model = StockLevel
+        fields = ["id", "product", "product_sku", "warehouse", "warehouse_code", "quantity", "updated_at"]
+        read_only_fields = fields
+
+
+class StockMovementSerializer(serializers.ModelSerializer):
+    created_by = person("created_by")
+
+    class Meta:
+        model = StockMovement
+        fields = [
+            "id",
+            "kind",
+            "product",
+            "from_warehouse",
+            "to_warehouse",
+            "quantity",
+            "delta",
+            "reference",
+            "note",
+            "purchase_request",
+            "created_by",
+            "created_at",
+        ]
+        read_only_fields = fields
+
+
+class StockMovementInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=MovementKind.choices)
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"))
+    from_warehouse = serializers.PrimaryKeyRelatedField(
+        queryset=Warehouse.objects.all(), required=False, allow_null=True
+    )
+    to_warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
+    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+
+
+# --- purchase requests -------------------------------------------------------------
+
+
+class PurchaseRequestLineSerializer(serializers.ModelSerializer):
+    product_sku = serializers.CharField(source="product.sku", read_only=True)
+    total = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PurchaseRequestLine
+        fields = ["id", "product", "product_sku", "quantity", "unit_price", "total"]
+        read_only_fields = fields
+
+    def get_total(self, line) -> str:
+        return str((line.quantity * line.unit_price).quantize(Decimal("0.01")))
+
+
+class PurchaseRequestSerializer(serializers.ModelSerializer):
+    lines = PurchaseRequestLineSerializer(many=True, read_only=True)
+    total = serializers.SerializerMethodField()
+    created_by = person("created_by")
+    submitted_by = person("submitted_by")
+    decided_by = person("decided_by")
+    received_by = person("received_by")
+    cancelled_by = person("cancelled_by")
+
+    class Meta:
+        model = PurchaseRequest
+        fields = [
+            "id",
+            "number",
+            "status",
+            "supplier",
+            "note",
+            "lines",
+            "total",
+            "created_by",
+            "submitted_by",
+            "submitted_at",
+            "decided_by",
+            "decided_at",
+            "rejection_reason",
+            "received_into",
+            "received_by",
+            "received_at",
+            "cancelled_by",
+            "cancelled_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_total(self, request) -> str:
+        """Sum of quantity x unit price, in Decimal, rounded to cents once at the end."""
+        total = getattr(request, "total", None)
+        if total is None:
+            total = sum((line.quantity * line.unit_price for line in request.lines.all()), Decimal("0"))
+        return str(Decimal(total).quantize(Decimal("0.01")))
+
+
+class PurchaseRequestLineInputSerializer(serializers.Serializer):
+    product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
+    quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0.001"))
+    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+
+
+class PurchaseRequestInputSerializer(serializers.Serializer):
+    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    lines = PurchaseRequestLineInputSerializer(many=True, allow_empty=True, max_length=500)
+
+
+class PurchaseRequestUpdateSerializer(serializers.Serializer):
+    supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False)
+    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    lines = PurchaseRequestLineInputSerializer(many=True, required=False, allow_empty=True, max_length=500)
+
+
+class RejectSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=2000)
+
+
+class ReceiveSerializer(serializers.Serializer):
+    warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all())
