@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Membership, User
-from accounts.roles import Role
+from accounts.roles import ASSIGNABLE_ROLE_CHOICES, Role
 from tenants.selectors import tenant_primary_host
 
 
@@ -119,11 +119,11 @@ class MemberSerializer(serializers.ModelSerializer):
 
 class MemberAddSerializer(serializers.Serializer):
     email = serializers.EmailField(max_length=254)
-    role = serializers.ChoiceField(choices=[r for r in Role.choices if r[0] != Role.OWNER], default=Role.MEMBER)
+    role = serializers.ChoiceField(choices=ASSIGNABLE_ROLE_CHOICES, default=Role.MEMBER)
 
 
 class MemberUpdateSerializer(serializers.Serializer):
-    role = serializers.ChoiceField(choices=[r for r in Role.choices if r[0] != Role.OWNER], required=False)
+    role = serializers.ChoiceField(choices=ASSIGNABLE_ROLE_CHOICES, required=False)
     is_active = serializers.BooleanField(required=False)
 
     def validate(self, attrs):

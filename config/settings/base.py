@@ -198,6 +198,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "RoleEnum": "accounts.roles.Role.choices",
+        "AssignableRoleEnum": "accounts.roles.ASSIGNABLE_ROLE_CHOICES",
+    },
 }
 
 # --- Celery ---------------------------------------------------------------------------

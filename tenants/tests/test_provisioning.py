@@ -202,6 +202,13 @@ def test_seed_demo_is_idempotent(platform):
     assert counts == (Tenant.objects.count(), User.objects.count(), Membership.objects.count())
     assert first == second
     assert "owner@acme.test" in first and "viewer@globex.test" in first
+    from inventory.models import PurchaseRequest
+    from inventory.selectors import product_low_stock_list
+    from tenants.schemas import tenant_schema
+
+    with tenant_schema(Tenant.objects.get(slug="acme")):
+        assert sorted(product_low_stock_list().values_list("sku", flat=True)) == ["NUT-M8", "TAPE-50", "WASHER-M8"]
+        assert list(PurchaseRequest.objects.values_list("status", flat=True)) == ["submitted"]
     assert set(Membership.objects.filter(tenant__slug="acme").values_list("role", flat=True)) == {
         "owner",
         "admin",

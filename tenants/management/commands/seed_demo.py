@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import transaction
 
@@ -5,6 +7,7 @@ from accounts.models import Membership
 from accounts.roles import Role
 from accounts.selectors import user_get_by_email
 from accounts.services import membership_create, user_create
+from tenants.schemas import tenant_schema
 from tenants.selectors import tenant_get
 from tenants.services import tenant_provision
 
@@ -46,7 +49,68 @@ class Command(TenantCommand):
                         membership_create(tenant=tenant, user=user, role=role)
                 if not Membership.objects.filter(user=shared, tenant=tenant).exists():
                     membership_create(tenant=tenant, user=shared, role=Role.MEMBER)
+                with tenant_schema(tenant):
+                    self._seed_inventory(slug)
         self._print_logins()
+
+    @staticmethod
+    def _seed_inventory(slug: str) -> None:
+        """A few products, two warehouses, stock and an open purchase request, once."""
+        from inventory.models import Product, Supplier, Warehouse
+        from inventory.services import (
+            catalogue_create,
+            purchase_request_create,
+            purchase_request_transition,
+            stock_movement_record,
+        )
+
+        if Product.objects.exists():
+            return
+        main = catalogue_create(model=Warehouse, actor=None, code="MAIN", name="Main warehouse")
+        east = catalogue_create(model=Warehouse, actor=None, code="EAST", name="East depot")
+        supplier = catalogue_create(
+            model=Supplier, actor=None, name=f"{slug.capitalize()} Supply Co", email="sales@supply.test"
+        )
+        catalogue = [
+            ("BOLT-M8", "M8 bolt", "pcs", "200", "500"),
+            ("NUT-M8", "M8 nut", "pcs", "200", "120"),
+            ("WASHER-M8", "M8 washer", "pcs", "100", "0"),
+            ("OIL-5L", "Machine oil 5 l", "can", "10", "14"),
+            ("TAPE-50", "Duct tape 50 m", "roll", "20", "8"),
+        ]
+        products = {}
+        for sku, name, unit, reorder, stock in catalogue:
+            product = catalogue_create(
+                model=Product, actor=None, sku=sku, name=name, unit=unit, reorder_level=Decimal(reorder)
+            )
+            products[sku] = product
+            if Decimal(stock):
+                stock_movement_record(
+                    kind="receipt",
+                    product=product,
+                    to_warehouse=main,
+                    quantity=Decimal(stock),
+                    actor=None,
+                    reference="opening stock",
+                )
+        stock_movement_record(
+            kind="transfer",
+            product=products["BOLT-M8"],
+            from_warehouse=main,
+            to_warehouse=east,
+            quantity=Decimal("100"),
+            actor=None,
+        )
+        request = purchase_request_create(
+            supplier=supplier,
+            actor=None,
+            note="Restock fasteners",
+            lines=[
+                {"product": products["NUT-M8"], "quantity": Decimal("300"), "unit_price": Decimal("0.04")},
+                {"product": products["WASHER-M8"], "quantity": Decimal("500"), "unit_price": Decimal("0.02")},
+            ],
+        )
+        purchase_request_transition(request=request, transition="submit", actor=None)
 
     def _print_logins(self):
         port = ":8000" if settings.PUBLIC_DOMAIN == "localhost" else ""
