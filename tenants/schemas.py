@@ -10,8 +10,9 @@ import re
 
 from django.conf import settings
 from django.db import connection
-from django_tenants.clone import CloneSchema
 from django_tenants.utils import schema_context, schema_exists
+
+from .clone import clone_schema
 
 # Slugs are DNS labels; the schema name is derived from the slug (hyphens become
 # underscores), so both fit the 63-character limit of each.
@@ -72,7 +73,7 @@ def schema_clone_template(schema_name: str) -> None:
         raise RuntimeError(
             f'Template schema "{template_schema()}" is missing: run `python manage.py migrate_schemas` first.'
         )
-    CloneSchema().clone_schema(template_schema(), schema_name, "DATA", set_connection=False)
+    clone_schema(template_schema(), schema_name)
 
 
 def schema_drop(schema_name: str) -> None:

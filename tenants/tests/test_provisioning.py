@@ -223,3 +223,56 @@ def test_migrate_schemas_keeps_public_tenant_and_template_current(platform):
     assert Tenant.objects.filter(schema_name="public").count() == 1
     assert Domain.objects.filter(domain="localhost", tenant__schema_name="public").count() == 1
     assert migrations_in("_template") == migrations_in("alpha")
+
+
+def catalog(schema: str) -> dict:
+    """Everything that defines a schema, printed the same way for any schema name."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('search_path', %s, true)", [f'"{schema}"'])
+        queries = {
+            "columns": """
+                SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull, a.attidentity,
+                       pg_get_expr(d.adbin, d.adrelid)
+                FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+                LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+                WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+                ORDER BY 1, 2""",
+            "constraints": """
+                SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) FROM pg_constraint
+                WHERE connamespace = %s::regnamespace ORDER BY 1, 2""",
+            "indexes": """
+                SELECT c.relname, pg_get_indexdef(c.oid) FROM pg_class c
+                WHERE c.relnamespace = %s::regnamespace AND c.relkind = 'i' ORDER BY 1""",
+            "triggers": """
+                SELECT pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid
+                WHERE c.relnamespace = %s::regnamespace AND NOT t.tgisinternal ORDER BY 1""",
+            "sequences": """
+                SELECT relname FROM pg_class WHERE relnamespace = %s::regnamespace AND relkind = 'S' ORDER BY 1""",
+        }
+        result = {}
+        for name, sql in queries.items():
+            cursor.execute(sql, [schema])
+            # Index and trigger definitions always qualify their table with the schema.
+            result[name] = [tuple(str(v).replace(f" ON {schema}.", " ON ") for v in row) for row in cursor.fetchall()]
+        cursor.execute("SELECT set_config('search_path', 'public', true)")
+    return result
+
+
+def test_clone_is_identical_to_the_template(platform):
+    template, clone = catalog("_template"), catalog("alpha")
+    assert template["constraints"] and template["indexes"] and template["triggers"]
+    for part in template:
+        assert clone[part] == template[part], part
+
+
+def test_cloned_schema_works_like_a_migrated_one(platform):
+    """Identity columns continue after the copied rows; sequences start afresh."""
+    from django.db.migrations.recorder import MigrationRecorder
+
+    from tenants.schemas import tenant_schema
+
+    with tenant_schema(platform.tenants["alpha"]):
+        MigrationRecorder.Migration.objects.create(app="clone_check", name="0001")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval('inventory_purchase_request_number_seq')")
+            assert cursor.fetchone()[0] >= 1
