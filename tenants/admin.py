@@ -46,16 +46,6 @@ class TenantAdmin(AuditedModelAdmin):
     list_display = ["slug", "name", "status", "schema_name", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["slug", "name", "schema_name", "domains__domain"]
-    readonly_fields = [
-        "id",
-        "slug",
-        "schema_name",
-        "status",
-        "status_changed_at",
-        "created_at",
-        "updated_at",
-        "audit_link",
-    ]
     fields = [
         "id",
         "slug",
@@ -67,6 +57,8 @@ class TenantAdmin(AuditedModelAdmin):
         "updated_at",
         "audit_link",
     ]
+    # Only the name is edited here; status changes go through the actions (and services).
+    readonly_fields = [field for field in fields if field != "name"]
     inlines = [DomainInline]
     actions = ["suspend", "resume", "archive"]
 
