@@ -47,10 +47,6 @@ def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.filter(tenant=tenant).select_related("user").order_by("joined_at")
 
 
-def member_get(*, tenant: Tenant, membership_id) -> Membership | None:
-    return member_list(tenant=tenant).filter(pk=membership_id).first()
-
-
 def user_memberships(*, user: User) -> QuerySet[Membership]:
     """Memberships through which the user can reach a tenant right now."""
     return (

@@ -35,7 +35,3 @@ def meta_context(**fields):
 
 def set_meta(meta: RequestMeta) -> contextvars.Token:
     return _meta.set(meta)
-
-
-def reset_meta(token: contextvars.Token) -> None:
-    _meta.reset(token)

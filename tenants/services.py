@@ -98,8 +98,8 @@ def tenant_provision(
             raise TenantExists(f'A tenant with slug "{slug}" already exists.')
         if schema_exists(schema_name, case_sensitive=False):
             raise TenantExists(
-                f'Schema "{schema_name}" is left over from a deleted tenant; '
-                f"drop it (delete_tenant --drop-schema) or choose another slug."
+                f'Schema "{schema_name}" is left over from a deleted tenant; back it up and drop it '
+                f'(DROP SCHEMA "{schema_name}" CASCADE) or choose another slug.'
             )
         taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
         if taken:
