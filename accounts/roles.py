@@ -14,7 +14,7 @@ class Role(models.TextChoices):
 # Roles that can be granted directly; ownership moves only by transfer.
 ASSIGNABLE_ROLE_CHOICES = [choice for choice in Role.choices if choice[0] != Role.OWNER]
 
-RANK = {Role.VIEWER: 10, Role.MEMBER: 20, Role.MANAGER: 30, Role.ADMIN: 40, Role.OWNER: 50}
+RANK: dict[str, int] = {Role.VIEWER: 10, Role.MEMBER: 20, Role.MANAGER: 30, Role.ADMIN: 40, Role.OWNER: 50}
 
 
 def rank(role: str | None) -> int:

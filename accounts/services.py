@@ -6,6 +6,7 @@ or demoted (ownership moves only by transfer), and a tenant always keeps its one
 """
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -222,12 +223,14 @@ def _send_invitation(*, user: User, tenant: Tenant, invited_by: User) -> None:
 def member_add(*, tenant: Tenant, email: str, role: str, actor: User, actor_role: str) -> MemberAdded:
     """Add an existing user by e-mail, or invite a new one (a user with no password yet)."""
     _check_can_grant(actor_role=actor_role, role=role)
-    user = user_get_by_email(email)
-    invited = user is None
-    if invited:
+    existing = user_get_by_email(email)
+    invited = existing is None
+    if existing is None:
         user = user_create(email=email, password=None, actor=actor)
-    elif Membership.objects.filter(tenant=tenant, user=user).exists():
+    elif Membership.objects.filter(tenant=tenant, user=existing).exists():
         raise AlreadyMember()
+    else:
+        user = existing
     membership = membership_create(tenant=tenant, user=user, role=role, actor=actor)
     if invited or not user.has_usable_password():
         transaction.on_commit(lambda: _send_invitation(user=user, tenant=tenant, invited_by=actor))
@@ -241,7 +244,7 @@ def member_update(
     membership = (
         Membership.objects.select_for_update(of=("self",)).select_related("user", "tenant").get(pk=membership.pk)
     )
-    changes = {}
+    changes: dict[str, Any] = {}
     if role is not None and role != membership.role:
         _check_can_manage(actor=actor, actor_role=actor_role, membership=membership)
         if membership.user_id == actor.pk:

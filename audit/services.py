@@ -102,18 +102,19 @@ def audit_record(
     tenant=None,
     platform: bool = False,
 ) -> AuditEvent | PlatformEvent:
-    from tenants.schemas import tenant_schema
+    from tenants.schemas import current_schema, tenant_schema
 
     fields = _fields(
         action=action, target=target, object_type=object_type, object_id=object_id, actor=actor, changes=changes
     )
     public = get_public_schema_name()
-    if platform or (tenant is None and connection.schema_name == public) or (tenant is not None and tenant.is_public):
+    schema = current_schema()
+    if platform or (tenant is None and schema == public) or (tenant is not None and tenant.is_public):
         slug = tenant.slug if tenant is not None and not tenant.is_public else ""
-        if not slug and connection.schema_name != public:
-            slug = getattr(connection.tenant, "slug", "") or ""
+        if not slug and schema != public:
+            slug = getattr(getattr(connection, "tenant", None), "slug", "") or ""
         return PlatformEvent.objects.create(tenant_slug=slug, **fields)
-    if tenant is not None and connection.schema_name != tenant.schema_name:
+    if tenant is not None and schema != tenant.schema_name:
         with tenant_schema(tenant):
             return AuditEvent.objects.create(**fields)
     return AuditEvent.objects.create(**fields)
@@ -129,7 +130,9 @@ def audit_guard_install() -> None:
 def audit_purge() -> int:
     """Delete the current schema's audit rows older than AUDIT_RETENTION_DAYS: the only
     deletion the append-only trigger lets through. Returns how many were removed."""
-    model = PlatformEvent if connection.schema_name == get_public_schema_name() else AuditEvent
+    from tenants.schemas import current_schema
+
+    model = PlatformEvent if current_schema() == get_public_schema_name() else AuditEvent
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('tessera.audit_purge', 'on', true)")
     # The cutoff is the database's own clock, the one the trigger checks against.

@@ -6,6 +6,7 @@ must not change when one is deleted.
 """
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -13,8 +14,8 @@ from django.db.models import Q
 
 from config.models import UUIDModel
 
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
-MONEY = {"max_digits": 14, "decimal_places": 2}
+QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
 
 
 class Supplier(UUIDModel):

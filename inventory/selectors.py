@@ -31,7 +31,7 @@ def product_list() -> QuerySet[Product]:
 
 
 def product_low_stock_list() -> QuerySet[Product]:
-    return product_list().filter(is_active=True, on_hand__lte=F("reorder_level"))
+    return product_list().filter(is_active=True, on_hand__lte=F("reorder_level"))  # type: ignore[misc]  # annotated
 
 
 def supplier_list() -> QuerySet[Supplier]:

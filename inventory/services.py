@@ -7,6 +7,7 @@ cannot oversell: stock never goes negative (InsufficientStock, nothing written).
 
 from collections.abc import Iterable
 from decimal import Decimal
+from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Model, ProtectedError
@@ -42,7 +43,8 @@ def _by(actor) -> dict:
 
 # --- catalogue: products, suppliers, warehouses --------------------------------------
 
-_UNIQUE_FIELD = {Product: "sku", Warehouse: "code"}
+_UNIQUE_FIELD: dict[type[Model], str] = {Product: "sku", Warehouse: "code"}
+M = TypeVar("M", bound=Model)
 
 
 def _save_unique(instance: Model) -> None:
@@ -53,7 +55,10 @@ def _save_unique(instance: Model) -> None:
     except IntegrityError as exc:
         if (
             field
-            and type(instance).objects.filter(**{field: getattr(instance, field)}).exclude(pk=instance.pk).exists()
+            and type(instance)
+            ._default_manager.filter(**{field: getattr(instance, field)})
+            .exclude(pk=instance.pk)
+            .exists()
         ):
             raise DuplicateValue(
                 f'A {instance._meta.verbose_name} with {field} "{getattr(instance, field)}" already exists.',
@@ -63,7 +68,7 @@ def _save_unique(instance: Model) -> None:
 
 
 @transaction.atomic
-def catalogue_create(*, model: type[Model], actor, **fields) -> Model:
+def catalogue_create(*, model: type[M], actor, **fields) -> M:
     """Create a product, supplier or warehouse."""
     instance = model(**fields)
     _save_unique(instance)
@@ -77,8 +82,8 @@ def catalogue_create(*, model: type[Model], actor, **fields) -> Model:
 
 
 @transaction.atomic
-def catalogue_update(*, instance: Model, actor, **fields) -> Model:
-    instance = type(instance).objects.select_for_update().get(pk=instance.pk)
+def catalogue_update(*, instance: M, actor, **fields) -> M:
+    instance = type(instance)._default_manager.select_for_update().get(pk=instance.pk)
     before = snapshot(instance, list(fields))
     for name, value in fields.items():
         setattr(instance, name, value)
@@ -276,7 +281,7 @@ def purchase_request_update(
     request = _lock(request)
     if request.status != PurchaseRequestStatus.DRAFT:
         raise NotEditable(f"{request.number} is {request.status}; only drafts can be edited.")
-    changes = {}
+    changes: dict[str, Any] = {}
     if supplier is not None and supplier.pk != request.supplier_id:
         changes["supplier"] = [request.supplier.name, supplier.name]
         request.supplier = supplier
@@ -324,7 +329,7 @@ def purchase_request_transition(
     if request.status not in allowed_from:
         raise InvalidTransition(f"Cannot {transition} {request.number}: it is {request.status}.")
     now, who = timezone.now(), _by(actor)
-    changes = {"status": [request.status, new_status]}
+    changes: dict[str, Any] = {"status": [request.status, new_status]}
     if transition == "submit":
         if not request.lines.exists():
             raise InvalidTransition(f"{request.number} has no lines; add at least one before submitting.")
@@ -337,6 +342,8 @@ def purchase_request_transition(
             changes["rejection_reason"] = [None, request.rejection_reason]
         request.decided_by_id, request.decided_by_email, request.decided_at = who["id"], who["email"], now
     elif transition == "receive":
+        if warehouse is None:
+            raise InvalidMovement("A warehouse is required to receive.", field="warehouse")
         for line in request.lines.select_related("product").order_by("product_id"):
             stock_movement_record(
                 kind=MovementKind.RECEIPT,

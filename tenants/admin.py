@@ -41,24 +41,27 @@ class TenantProvisionForm(forms.ModelForm):
         return slug
 
 
+TENANT_FIELDS = (
+    "id",
+    "slug",
+    "name",
+    "schema_name",
+    "status",
+    "status_changed_at",
+    "created_at",
+    "updated_at",
+    "audit_link",
+)
+
+
 @admin.register(Tenant)
 class TenantAdmin(AuditedModelAdmin):
     list_display = ["slug", "name", "status", "schema_name", "created_at"]
     list_filter = ["status", "created_at"]
     search_fields = ["slug", "name", "schema_name", "domains__domain"]
-    fields = [
-        "id",
-        "slug",
-        "name",
-        "schema_name",
-        "status",
-        "status_changed_at",
-        "created_at",
-        "updated_at",
-        "audit_link",
-    ]
+    fields = TENANT_FIELDS
     # Only the name is edited here; status changes go through the actions (and services).
-    readonly_fields = [field for field in fields if field != "name"]
+    readonly_fields = tuple(field for field in TENANT_FIELDS if field != "name")
     inlines = [DomainInline]
     actions = ["suspend", "resume", "archive"]
 

@@ -59,6 +59,11 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+def current_schema() -> str:
+    """The schema the connection is in (django-tenants' attribute on the connection)."""
+    return connection.schema_name  # type: ignore[attr-defined]
+
+
 def schema_name_for(slug: str) -> str:
     return slug.replace("-", "_")
 

@@ -6,8 +6,8 @@ connection to public before and after, whatever happened.
 """
 
 from celery import shared_task
-from django.db import connection
 
+from .schemas import current_schema
 from .selectors import tenant_active_list
 from .usage import tenant_usage
 
@@ -16,7 +16,7 @@ from .usage import tenant_usage
 def tenant_usage_report(*, schema_name: str) -> dict:
     """Usage figures of one tenant, computed in its own schema (monitoring, billing)."""
     tenant = tenant_active_list().get(schema_name=schema_name)
-    return {"schema": connection.schema_name, "tenant": tenant.slug, **tenant_usage(tenant)}
+    return {"schema": current_schema(), "tenant": tenant.slug, **tenant_usage(tenant)}
 
 
 def for_each_active_tenant(task, **kwargs) -> list:

@@ -1,5 +1,7 @@
 """Auth, profile and members endpoints. Thin: validate, call a service, serialise."""
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
@@ -9,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
@@ -43,7 +45,7 @@ def _pair(request, *, user: User, tenant, method: str) -> dict:
 
 
 class AuthThrottled:
-    throttle_classes = [ScopedRateThrottle]
+    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
     throttle_scope = "auth"
 
 

@@ -1,6 +1,7 @@
 """Input serializers validate (and name the field in error); output serializers render."""
 
 from decimal import Decimal
+from typing import Any
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -16,7 +17,7 @@ from inventory.models import (
     Warehouse,
 )
 
-QUANTITY = {"max_digits": 14, "decimal_places": 3}
+QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 
 
 class PersonSerializer(serializers.Serializer):
@@ -58,7 +59,7 @@ class WarehouseSerializer(serializers.ModelSerializer):
         fields = ["id", "code", "name", "address", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
         # Uniqueness is the service's (409), not a 400 from the serializer.
-        extra_kwargs = {"code": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
 class ProductSerializer(serializers.ModelSerializer):
@@ -80,7 +81,7 @@ class ProductSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "on_hand", "created_at", "updated_at"]
-        extra_kwargs = {"sku": {"validators": []}}
+        extra_kwargs: dict[str, dict[str, Any]] = {"sku": {"validators": []}}
 
 
 # --- stock -------------------------------------------------------------------------
@@ -198,13 +199,15 @@ class PurchaseRequestLineInputSerializer(serializers.Serializer):
 class PurchaseRequestInputSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
-    lines = PurchaseRequestLineInputSerializer(many=True, allow_empty=True, max_length=500)
+    lines = PurchaseRequestLineInputSerializer(many=True, allow_empty=True, max_length=500)  # type: ignore[call-arg]
 
 
 class PurchaseRequestUpdateSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
-    lines = PurchaseRequestLineInputSerializer(many=True, required=False, allow_empty=True, max_length=500)
+    lines = PurchaseRequestLineInputSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length
+        many=True, required=False, allow_empty=True, max_length=500
+    )
 
 
 class RejectSerializer(serializers.Serializer):

@@ -1,7 +1,7 @@
 """Inventory endpoints. Thin: validate, call a service, serialise."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Model, Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -35,7 +35,7 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     delete for admins (409 while still referenced)."""
 
     permission_classes = [RoleByAction]
-    model = None
+    model: type[Model]
 
     def perform_create(self, serializer):
         instance = services.catalogue_create(model=self.model, actor=self.request.user, **serializer.validated_data)
