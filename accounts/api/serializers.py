@@ -40,6 +40,10 @@ class TenantRefSerializer(serializers.Serializer):
         return tenant_url(self.context["request"], tenant_primary_host(tenant))
 
 
+class MyTenantSerializer(TenantRefSerializer):
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+
+
 class MeSerializer(serializers.Serializer):
     user = UserSerializer(read_only=True)
     tenant = TenantRefSerializer(read_only=True, allow_null=True)

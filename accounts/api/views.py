@@ -5,7 +5,7 @@ from collections.abc import Sequence
 from django.conf import settings
 from django.utils.encoding import force_str
 from django.utils.http import urlsafe_base64_decode
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
@@ -19,23 +19,11 @@ from accounts.models import Membership, User
 from accounts.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
 from accounts.roles import Role
 from accounts.tokens import tokens_logout, tokens_refresh
+from config.openapi import errors
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 
 from . import serializers as s
-
-ERRORS = {
-    400: OpenApiResponse(description="Invalid input; the body names each field in error."),
-    401: OpenApiResponse(description="Missing, invalid, expired or revoked token, or wrong host."),
-    403: OpenApiResponse(description="Your role does not allow this, or the tenant is suspended."),
-    404: OpenApiResponse(description="Not found in this tenant."),
-    409: OpenApiResponse(description="Conflicts with the current state (duplicate, owner rules)."),
-    429: OpenApiResponse(description="Too many attempts; retry later."),
-}
-
-
-def errors(*codes):
-    return {code: ERRORS[code] for code in codes}
 
 
 def _pair(request, *, user: User, tenant, method: str) -> dict:
@@ -197,23 +185,19 @@ class MeView(APIView):
         return Response(self._body(request))
 
 
-class MyTenantSerializer(s.TenantRefSerializer):
-    role = s.serializers.CharField(read_only=True)
-
-
 @extend_schema(tags=["me"])
 class MyTenantsView(APIView):
     """The tenants you can reach, with your role and each tenant's host."""
 
     permission_classes = [IsAuthenticated]
 
-    @extend_schema(responses={200: MyTenantSerializer(many=True), **errors(401)})
+    @extend_schema(responses={200: s.MyTenantSerializer(many=True), **errors(401)})
     def get(self, request):
         rows = []
         for membership in selectors.user_memberships(user=request.user):
             membership.tenant.role = membership.role
             rows.append(membership.tenant)
-        return Response(MyTenantSerializer(rows, many=True, context={"request": request}).data)
+        return Response(s.MyTenantSerializer(rows, many=True, context={"request": request}).data)
 
 
 @extend_schema(tags=["me"])

@@ -129,6 +129,9 @@ def test_every_tenant_endpoint_documents_auth_and_errors(platform):
                 assert "400" in codes or operation.get("requestBody") is None, (path, method)
     movement = schema["paths"]["/api/v1/stock-movements/"]["post"]
     assert "409" in movement["responses"] and "requestBody" in movement
+    error_body = movement["responses"]["409"]["content"]["application/json"]["schema"]["$ref"]
+    assert error_body == "#/components/schemas/Error"
+    assert set(schema["components"]["schemas"]["Error"]["properties"]) == {"detail", "code"}
     assert set(schema["paths"]["/api/v1/stock-movements/{id}/"]) == {"get"}
     for action in ("submit", "approve", "reject", "receive", "cancel"):
         assert "409" in schema["paths"][f"/api/v1/purchase-requests/{{id}}/{action}/"]["post"]["responses"]

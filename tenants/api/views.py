@@ -2,10 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.api.views import errors
 from accounts.permissions import HasRole
 from accounts.roles import Role
 from config.errors import DomainError
+from config.openapi import errors
 from tenants import services
 from tenants.models import Tenant
 
