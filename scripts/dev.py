@@ -53,6 +53,7 @@ def start_redis(purpose: str):
 
 def with_services(purpose: str) -> list:
     DATA.mkdir(parents=True, exist_ok=True)
+    os.environ["TESSERA_DATA_DIR"] = str(DATA)  # for the processes started below (beat's schedule)
     keep_alive = []
     if not os.environ.get("DATABASE_URL"):
         keep_alive.append(start_postgres())
