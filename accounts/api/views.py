@@ -26,7 +26,7 @@ from tenants.selectors import tenant_get
 from . import serializers as s
 
 
-def _pair(request, *, user: User, tenant, method: str) -> dict:
+def _pair(*, user: User, tenant, method: str) -> dict:
     role = None if tenant.is_public else selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk)
     tokens = services.session_start(user=user, tenant=tenant, method=method)
     return {**tokens, "tenant": None if tenant.is_public else tenant, "role": role}
@@ -65,7 +65,7 @@ class TokenObtainView(AuthThrottled, CredentialView):
             raise AuthenticationFailed(
                 "No active account found with the given credentials.", code="invalid_credentials"
             )
-        pair = _pair(request, user=user, tenant=request.tenant, method="password")
+        pair = _pair(user=user, tenant=request.tenant, method="password")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -113,7 +113,7 @@ class SwitchView(APIView):
             or selectors.membership_role(tenant_id=tenant.pk, user_id=request.user.pk) is None
         ):
             raise NotFound("You have no active membership in that tenant.", code="membership_not_found")
-        pair = _pair(request, user=request.user, tenant=tenant, method="switch")
+        pair = _pair(user=request.user, tenant=tenant, method="switch")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -158,7 +158,7 @@ class InvitationAcceptView(AuthThrottled, CredentialView):
             password=data.validated_data["password"],
             full_name=data.validated_data["full_name"],
         )
-        pair = _pair(request, user=user, tenant=tenant, method="invitation")
+        pair = _pair(user=user, tenant=tenant, method="invitation")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
@@ -211,7 +211,7 @@ class PasswordChangeView(AuthThrottled, APIView):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_password_change(user=request.user, **data.validated_data)
-        pair = _pair(request, user=request.user, tenant=request.tenant, method="password_change")
+        pair = _pair(user=request.user, tenant=request.tenant, method="password_change")
         return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
 
 
