@@ -110,9 +110,9 @@ def audit_record(
     public = get_public_schema_name()
     schema = current_schema()
     if platform or (tenant is None and schema == public) or (tenant is not None and tenant.is_public):
-        slug = tenant.slug if tenant is not None and not tenant.is_public else ""
-        if not slug and schema != public:
-            slug = getattr(getattr(connection, "tenant", None), "slug", "") or ""
+        # The tenant the event concerns: the one named, else the one being served.
+        about = tenant if tenant is not None else getattr(connection, "tenant", None)
+        slug = "" if about is None or about.schema_name == public else getattr(about, "slug", "")
         return PlatformEvent.objects.create(tenant_slug=slug, **fields)
     if tenant is not None and schema != tenant.schema_name:
         with tenant_schema(tenant):

@@ -40,7 +40,7 @@ def routing_cache_forget(hostnames) -> None:
 
 
 def tenant_list(*, status: str | None = None) -> QuerySet[Tenant]:
-    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).prefetch_related("domains")
+    tenants = Tenant.objects.exclude(schema_name=get_public_schema_name())
     if status:
         tenants = tenants.filter(status=status)
     return tenants.order_by("slug")

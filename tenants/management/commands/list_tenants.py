@@ -11,7 +11,7 @@ class Command(TenantCommand):
         parser.add_argument("--status", choices=TenantStatus.values)
 
     def handle_tenant_command(self, *args, **options):
-        tenants = list(tenant_list(status=options["status"]))
+        tenants = list(tenant_list(status=options["status"]).prefetch_related("domains"))
         if not tenants:
             self.stdout.write("No tenants.")
             return
