@@ -15,9 +15,9 @@ from django_redis import get_redis_connection
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
-from accounts.roles import Role
 from accounts.services import user_create
 from accounts.tokens import tokens_issue
+from core.roles import Role
 from tenants.models import Tenant
 from tenants.services import tenant_provision
 

@@ -1,12 +1,12 @@
-from config.errors import Conflict, DomainError, Forbidden, NotFound
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound
 
 
-class InvalidPassword(DomainError):
+class InvalidPassword(ApplicationError):
     code = "invalid_password"
     field = "password"
 
 
-class InvalidEmail(DomainError):
+class InvalidEmail(ApplicationError):
     code = "invalid_email"
     field = "email"
 
@@ -34,6 +34,6 @@ class OwnerProtected(Conflict):
     default_message = "The owner cannot be removed, deactivated or demoted; transfer ownership first."
 
 
-class InvalidRole(DomainError):
+class InvalidRole(ApplicationError):
     code = "invalid_role"
     field = "role"

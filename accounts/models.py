@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from .roles import Role
+from core.roles import Role
 
 
 class UserManager(BaseUserManager):

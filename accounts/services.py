@@ -21,6 +21,7 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 
 from audit.services import audit_record
+from core.roles import Role, rank
 from tenants.models import Tenant
 from tenants.selectors import tenant_primary_host
 
@@ -35,7 +36,6 @@ from .exceptions import (
     RoleNotAllowed,
 )
 from .models import Membership, User, UserManager
-from .roles import Role, rank
 from .selectors import membership_role, user_get_by_email
 from .tokens import tokens_issue, tokens_revoke_all
 

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from audit.services import audit_record
-from config.errors import DomainError
+from core.errors import ApplicationError
 from tenants.models import Tenant
 
 from .models import User
@@ -24,7 +24,7 @@ SCHEMA_CLAIM = "schema"
 TENANT_CLAIM = "tenant"
 
 
-class InvalidToken(DomainError):
+class InvalidToken(ApplicationError):
     status_code = 401
     code = "token_not_valid"
     default_message = "Token is invalid or expired."

@@ -8,7 +8,7 @@
 - Where it goes: the current tenant's trail (AuditEvent, tenant schema); the platform
   log (PlatformEvent, public) when called on the public host or with `platform=True`;
   or the trail of `tenant=` when the caller works from public (admin, commands).
-- Who and where from (request id, IP, user agent, source) come from `config.context`,
+- Who and where from (request id, IP, user agent, source) come from `core.context`,
   filled by the request middleware, the command base and the Celery task base.
 - Values of fields whose names look secret (password, token, secret, key) are never
   stored, only that they changed.
@@ -24,7 +24,7 @@ from django.db import connection, models, transaction
 from django.db.models.functions import Now
 from django_tenants.utils import get_public_schema_name
 
-from config.context import current_meta
+from core.context import current_meta
 
 from .models import AuditEvent
 from .platform.models import PlatformEvent

@@ -18,7 +18,7 @@ class TenantAwareTask(Task):
         from django.db import connection
         from django_tenants.utils import schema_context
 
-        from config.context import meta_context
+        from core.context import meta_context
 
         connection.set_schema_to_public()
         try:

@@ -1,4 +1,4 @@
-from config.errors import Conflict, DomainError
+from core.errors import ApplicationError, Conflict
 
 
 class InsufficientStock(Conflict):
@@ -24,5 +24,5 @@ class DuplicateValue(Conflict):
     code = "duplicate"
 
 
-class InvalidMovement(DomainError):
+class InvalidMovement(ApplicationError):
     code = "invalid_movement"

@@ -12,7 +12,7 @@ from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 
-from config.models import UUIDModel
+from core.models import UUIDModel
 
 QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}

@@ -11,7 +11,7 @@ from django_tenants.utils import schema_exists
 
 from audit.admin import AuditedModelAdmin
 from audit.selectors import audit_event_list
-from config.errors import DomainError
+from core.errors import ApplicationError
 
 from . import services
 from .models import Domain, Tenant
@@ -136,7 +136,7 @@ class TenantAdmin(AuditedModelAdmin):
             try:
                 services.tenant_change_status(tenant=tenant, change=change, actor=request.user)
                 done += 1
-            except DomainError as exc:
+            except ApplicationError as exc:
                 self.message_user(request, exc.message, messages.WARNING)
         if done:
             self.message_user(request, f"{change.capitalize()}: {done} tenant(s).", messages.SUCCESS)

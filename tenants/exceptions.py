@@ -1,12 +1,12 @@
-from config.errors import Conflict, DomainError, NotFound
+from core.errors import ApplicationError, Conflict, NotFound
 
 
-class InvalidSlug(DomainError):
+class InvalidSlug(ApplicationError):
     code = "invalid_slug"
     field = "slug"
 
 
-class InvalidDomain(DomainError):
+class InvalidDomain(ApplicationError):
     code = "invalid_domain"
     field = "domain"
 

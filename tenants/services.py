@@ -15,9 +15,9 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
 from accounts.models import User
-from accounts.roles import Role
 from audit.services import audit_record
-from config.errors import DomainError
+from core.errors import ApplicationError
+from core.roles import Role
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
 from .models import Domain, Tenant, TenantStatus
@@ -58,9 +58,9 @@ def _clean_domain(domain: str) -> str:
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise DomainError("A tenant name is required.", field="name")
+        raise ApplicationError("A tenant name is required.", field="name")
     if len(name) > 200:
-        raise DomainError("Tenant name is longer than 200 characters.", field="name")
+        raise ApplicationError("Tenant name is longer than 200 characters.", field="name")
     return name
 
 

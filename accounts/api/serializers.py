@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import Membership, User
-from accounts.roles import ASSIGNABLE_ROLE_CHOICES, Role
+from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
 from tenants.selectors import tenant_primary_host
 
 

@@ -16,10 +16,10 @@ from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Membership, User
-from accounts.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
-from accounts.roles import Role
 from accounts.tokens import tokens_logout, tokens_refresh
-from config.openapi import errors
+from core.openapi import errors
+from core.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
+from core.roles import Role
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
 

@@ -4,8 +4,8 @@ import pytest
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from accounts.permissions import HasRole, RoleByAction
-from accounts.roles import Role
+from core.permissions import HasRole, RoleByAction
+from core.roles import Role
 
 pytestmark = pytest.mark.django_db
 

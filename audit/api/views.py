@@ -2,11 +2,11 @@ import django_filters
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
-from accounts.permissions import HasRole
-from accounts.roles import Role
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
-from config.openapi import errors
+from core.openapi import errors
+from core.permissions import HasRole
+from core.roles import Role
 
 from .serializers import AuditEventSerializer
 

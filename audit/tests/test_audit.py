@@ -16,8 +16,8 @@ from accounts.models import Membership, User
 from audit.models import AuditEvent
 from audit.platform.models import PlatformEvent
 from audit.services import REDACTED, audit_purge, audit_record
-from config.middleware import RequestIdLogFilter
 from conftest import PASSWORD
+from core.middleware import RequestIdLogFilter
 from tenants.models import Tenant
 from tenants.schemas import tenant_schema
 from tenants.services import tenant_change_status

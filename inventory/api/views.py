@@ -8,9 +8,9 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
-from accounts.permissions import RoleByAction, request_role
-from accounts.roles import Role, at_least
-from config.openapi import errors
+from core.openapi import errors
+from core.permissions import RoleByAction, request_role
+from core.roles import Role, at_least
 from inventory import selectors, services
 from inventory.models import Product, StockMovement, Supplier, Warehouse
 

@@ -2,10 +2,10 @@ from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import HasRole
-from accounts.roles import Role
-from config.errors import DomainError
-from config.openapi import errors
+from core.errors import ApplicationError
+from core.openapi import errors
+from core.permissions import HasRole
+from core.roles import Role
 from tenants import services
 from tenants.models import Tenant
 
@@ -47,6 +47,6 @@ class TenantArchiveView(APIView):
         data = TenantArchiveSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if data.validated_data["confirm"] != request.tenant.slug:
-            raise DomainError("Type the tenant's slug to confirm.", field="confirm")
+            raise ApplicationError("Type the tenant's slug to confirm.", field="confirm")
         tenant = services.tenant_change_status(tenant=request.tenant, change="archive", actor=request.user)
         return Response(TenantSerializer(tenant, context={"request": request}).data)

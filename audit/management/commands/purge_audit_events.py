@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.services import audit_purge
-from config.context import meta_context
+from core.context import meta_context
 from tenants.schemas import each_tenant_schema
 from tenants.selectors import tenant_get, tenant_list
 

@@ -2,8 +2,8 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from config.context import meta_context
-from config.errors import DomainError
+from core.context import meta_context
+from core.errors import ApplicationError
 from tenants.selectors import tenant_get
 
 
@@ -15,7 +15,7 @@ class TenantCommand(BaseCommand):
         with meta_context(source="command"):
             try:
                 return self.handle_tenant_command(*args, **options)
-            except DomainError as exc:
+            except ApplicationError as exc:
                 raise CommandError(exc.message) from exc
 
     def handle_tenant_command(self, *args, **options):

@@ -4,9 +4,9 @@ from django.conf import settings
 from django.db import transaction
 
 from accounts.models import Membership
-from accounts.roles import Role
 from accounts.selectors import user_get_by_email
 from accounts.services import membership_create, user_create
+from core.roles import Role
 from tenants.schemas import tenant_schema
 from tenants.selectors import tenant_get
 from tenants.services import tenant_provision

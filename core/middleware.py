@@ -9,8 +9,8 @@ from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import JsonResponse
 
-from config import context
-from config.health import readiness_checks
+from core import context
+from core.health import readiness_checks
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -52,7 +52,7 @@ class RequestIdMiddleware:
     """Give every request an id (a sane incoming X-Request-ID, or a new one).
 
     The id goes back in the response header, into every log line (RequestIdLogFilter)
-    and into audit events through `config.context`.
+    and into audit events through `core.context`.
     """
 
     def __init__(self, get_response):

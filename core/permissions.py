@@ -15,7 +15,7 @@ from functools import cache
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
-from .roles import Role, at_least
+from core.roles import Role, at_least
 
 
 def request_role(request) -> str | None:

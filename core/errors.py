@@ -1,0 +1,54 @@
+"""Application errors: what services (and views) raise when a rule refuses a request.
+
+Each carries the HTTP status and the stable `code` that `core.exceptions` answers with,
+so every refusal reads the same to API clients, whichever layer made it. Kept free of
+DRF imports so that any module (models, services, middleware, commands) can raise them;
+commands turn them into a one-line `CommandError` (see `core.commands`).
+
+Subclass per rule in the app's `exceptions.py`, with its own `code`:
+
+    class InsufficientStock(Conflict):
+        code = "insufficient_stock"
+"""
+
+from http import HTTPStatus
+
+
+class ApplicationError(Exception):
+    """A rule refused the request. A 400 by default; `field` names the input at fault."""
+
+    status_code: int = HTTPStatus.BAD_REQUEST
+    code = "invalid"
+    default_message = "The request was refused."
+    field: str | None = None
+
+    def __init__(self, message: str | None = None, *, field: str | None = None):
+        self.message = message or self.default_message
+        if field is not None:
+            self.field = field
+        super().__init__(self.message)
+
+
+class NotAuthenticated(ApplicationError):
+    """401: credentials or a token were refused. The answer carries a Bearer challenge."""
+
+    status_code: int = HTTPStatus.UNAUTHORIZED
+    code = "not_authenticated"
+    default_message = "Authentication credentials were not provided or are not valid."
+
+
+class Forbidden(ApplicationError):
+    status_code: int = HTTPStatus.FORBIDDEN
+    code = "permission_denied"
+    default_message = "You do not have permission to perform this action."
+
+
+class NotFound(ApplicationError):
+    status_code: int = HTTPStatus.NOT_FOUND
+    code = "not_found"
+    default_message = "Not found."
+
+
+class Conflict(ApplicationError):
+    status_code: int = HTTPStatus.CONFLICT
+    code = "conflict"

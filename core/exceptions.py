@@ -1,0 +1,52 @@
+"""The one place that turns errors into API responses.
+
+Application errors carry an HTTP status and a stable `code`; DRF's own errors get their
+`code` added, so every error body reads `{"detail": ..., "code": ...}` (or DRF's field
+dict for invalid input). Code outside DRF (middleware, Django's 404/500 handlers) answers
+through `error_json_response`, so its bodies have the same shape.
+"""
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from core.errors import ApplicationError
+
+# The challenge a 401 carries (RFC 6750), the same one simplejwt's authentication sends.
+BEARER_CHALLENGE = 'Bearer realm="api"'
+
+
+def error_body(exc: ApplicationError) -> dict:
+    if exc.field and exc.status_code == status.HTTP_400_BAD_REQUEST:
+        return {exc.field: [exc.message]}
+    return {"detail": exc.message, "code": exc.code}
+
+
+def _headers(exc: ApplicationError) -> dict[str, str]:
+    return {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status_code == status.HTTP_401_UNAUTHORIZED else {}
+
+
+def error_json_response(exc: ApplicationError) -> JsonResponse:
+    """For code that answers before DRF runs (middleware, URL resolver handlers)."""
+    response = JsonResponse(error_body(exc), status=exc.status_code)
+    for name, value in _headers(exc).items():
+        response[name] = value
+    return response
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, ApplicationError):
+        return Response(error_body(exc), status=exc.status_code, headers=_headers(exc))
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
+        codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
+        response.data["code"] = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")
+    return response
