@@ -7,8 +7,10 @@
     transfer ownership, archive the tenant                  owner
 
 Use `HasRole(Role.MANAGER)` for one level on a whole view, or `RoleByAction` with a
-`role_by_action` mapping on the viewset when actions differ. Authentication has put
-the caller's role for this tenant on `request.user.tenant_role`.
+`role_by_action` mapping on the viewset when actions differ. Rules about one object
+("its creator or a manager may cancel it") are `OwnObjectOrRole`, listed beside them.
+Authentication (accounts) puts the caller's role for this tenant on
+`request.user.tenant_role`; these classes read only that and `request.tenant`.
 """
 
 from functools import cache
@@ -86,3 +88,27 @@ class IsPublicHost(BasePermission):
     def has_permission(self, request, view):
         tenant = getattr(request, "tenant", None)
         return bool(tenant is not None and tenant.is_public)
+
+
+@cache
+def OwnObjectOrRole(  # noqa: N802 - reads as a class at the use site
+    minimum: str, *, actions: frozenset[str], user_field: str = "created_by_id", noun: str = "object"
+) -> type[BasePermission]:
+    """Object-level rule for `actions`: the caller's own object (the user named by
+    `user_field`: a request's creator, a membership's member) or the `minimum` role.
+
+    Other actions pass untouched, so this sits beside `RoleByAction` in
+    `permission_classes`, which decides who reaches the action at all. DRF checks it
+    after `get_object()`, so an id of another tenant still answers 404, never 403.
+    """
+
+    class _OwnObjectOrRole(BasePermission):
+        message = f"Only for your own {noun}, or with the {minimum} role or stronger."
+
+        def has_object_permission(self, request, view, obj):
+            if getattr(view, "action", None) not in actions:
+                return True
+            return getattr(obj, user_field) == request.user.pk or at_least(request_role(request), minimum)
+
+    _OwnObjectOrRole.__name__ = _OwnObjectOrRole.__qualname__ = f"OwnObjectOr{Role(minimum).label}"
+    return _OwnObjectOrRole

@@ -25,4 +25,12 @@ class DuplicateValue(Conflict):
 
 
 class InvalidMovement(ApplicationError):
+    """A stock movement whose kind, warehouses or quantity do not fit together."""
+
     code = "invalid_movement"
+
+
+class InvalidPurchaseRequest(ApplicationError):
+    """Input a purchase request step needs is missing or wrong (a reason, a warehouse, lines)."""
+
+    code = "invalid_purchase_request"

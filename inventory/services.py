@@ -19,6 +19,7 @@ from .exceptions import (
     DuplicateValue,
     InsufficientStock,
     InvalidMovement,
+    InvalidPurchaseRequest,
     InvalidTransition,
     NotEditable,
     StillReferenced,
@@ -227,156 +228,214 @@ def _next_number() -> str:
         return f"PR-{cursor.fetchone()[0]:06d}"
 
 
-def _replace_lines(request: PurchaseRequest, lines: list[dict]) -> None:
+def _replace_lines(purchase_request: PurchaseRequest, lines: list[dict]) -> None:
     products = [line["product"].pk for line in lines]
     if len(products) != len(set(products)):
-        raise InvalidMovement("Each product may appear on one line only.", field="lines")
-    request.lines.all().delete()
+        raise InvalidPurchaseRequest("Each product may appear on one line only.", field="lines")
+    purchase_request.lines.all().delete()
     PurchaseRequestLine.objects.bulk_create(
         [
             PurchaseRequestLine(
-                request=request, product=line["product"], quantity=line["quantity"], unit_price=line["unit_price"]
+                request=purchase_request,
+                product=line["product"],
+                quantity=line["quantity"],
+                unit_price=line["unit_price"],
             )
             for line in lines
         ]
     )
 
 
-def _lines_snapshot(request: PurchaseRequest) -> list:
+def _lines_snapshot(purchase_request: PurchaseRequest) -> list:
     return [
         [line.product.sku, str(line.quantity), str(line.unit_price)]
-        for line in request.lines.select_related("product").order_by("product__sku")
+        for line in purchase_request.lines.select_related("product").order_by("product__sku")
     ]
 
 
 @transaction.atomic
 def purchase_request_create(*, supplier: Supplier, lines: list[dict], actor, note: str = "") -> PurchaseRequest:
     who = _by(actor)
-    request = PurchaseRequest.objects.create(
+    purchase_request = PurchaseRequest.objects.create(
         number=_next_number(), supplier=supplier, note=note, created_by_id=who["id"], created_by_email=who["email"]
     )
-    _replace_lines(request, lines)
+    _replace_lines(purchase_request, lines)
     audit_record(
         action="purchase_request.created",
-        target=request,
+        target=purchase_request,
         actor=actor,
         changes={
-            "number": [None, request.number],
+            "number": [None, purchase_request.number],
             "supplier": [None, supplier.name],
-            "lines": [None, _lines_snapshot(request)],
+            "lines": [None, _lines_snapshot(purchase_request)],
         },
     )
-    return request
+    return purchase_request
 
 
-def _lock(request: PurchaseRequest) -> PurchaseRequest:
-    return PurchaseRequest.objects.select_for_update(of=("self",)).select_related("supplier").get(pk=request.pk)
+def _lock(purchase_request: PurchaseRequest) -> PurchaseRequest:
+    return (
+        PurchaseRequest.objects.select_for_update(of=("self",)).select_related("supplier").get(pk=purchase_request.pk)
+    )
 
 
 @transaction.atomic
 def purchase_request_update(
-    *, request: PurchaseRequest, actor, supplier: Supplier | None = None, note: str | None = None, lines=None
+    *,
+    purchase_request: PurchaseRequest,
+    actor,
+    supplier: Supplier | None = None,
+    note: str | None = None,
+    lines=None,
 ) -> PurchaseRequest:
     """Only drafts are editable; `lines`, when given, replace all lines."""
-    request = _lock(request)
-    if request.status != PurchaseRequestStatus.DRAFT:
-        raise NotEditable(f"{request.number} is {request.status}; only drafts can be edited.")
+    purchase_request = _lock(purchase_request)
+    if purchase_request.status != PurchaseRequestStatus.DRAFT:
+        raise NotEditable(f"{purchase_request.number} is {purchase_request.status}; only drafts can be edited.")
     changes: dict[str, Any] = {}
-    if supplier is not None and supplier.pk != request.supplier_id:
-        changes["supplier"] = [request.supplier.name, supplier.name]
-        request.supplier = supplier
-    if note is not None and note != request.note:
-        changes["note"] = [request.note, note]
-        request.note = note
+    if supplier is not None and supplier.pk != purchase_request.supplier_id:
+        changes["supplier"] = [purchase_request.supplier.name, supplier.name]
+        purchase_request.supplier = supplier
+    if note is not None and note != purchase_request.note:
+        changes["note"] = [purchase_request.note, note]
+        purchase_request.note = note
     if lines is not None:
-        before = _lines_snapshot(request)
-        _replace_lines(request, lines)
-        after = _lines_snapshot(request)
+        before = _lines_snapshot(purchase_request)
+        _replace_lines(purchase_request, lines)
+        after = _lines_snapshot(purchase_request)
         if before != after:
             changes["lines"] = [before, after]
     if changes:
-        request.save()
-        audit_record(action="purchase_request.updated", target=request, actor=actor, changes=changes)
-    return request
+        purchase_request.save()
+        audit_record(action="purchase_request.updated", target=purchase_request, actor=actor, changes=changes)
+    return purchase_request
 
 
-# Which statuses each transition may start from, and where it goes.
-TRANSITIONS = {
-    "submit": ({PurchaseRequestStatus.DRAFT}, PurchaseRequestStatus.SUBMITTED),
-    "approve": ({PurchaseRequestStatus.SUBMITTED}, PurchaseRequestStatus.APPROVED),
-    "reject": ({PurchaseRequestStatus.SUBMITTED}, PurchaseRequestStatus.REJECTED),
-    "receive": ({PurchaseRequestStatus.APPROVED}, PurchaseRequestStatus.RECEIVED),
+# The state machine: each step, the statuses it may start from, and where it goes.
+# Any other move answers 409 (InvalidTransition).
+PURCHASE_REQUEST_STEPS: dict[str, tuple[frozenset[str], str]] = {
+    "submit": (frozenset({PurchaseRequestStatus.DRAFT}), PurchaseRequestStatus.SUBMITTED),
+    "approve": (frozenset({PurchaseRequestStatus.SUBMITTED}), PurchaseRequestStatus.APPROVED),
+    "reject": (frozenset({PurchaseRequestStatus.SUBMITTED}), PurchaseRequestStatus.REJECTED),
+    "receive": (frozenset({PurchaseRequestStatus.APPROVED}), PurchaseRequestStatus.RECEIVED),
     "cancel": (
-        {PurchaseRequestStatus.DRAFT, PurchaseRequestStatus.SUBMITTED, PurchaseRequestStatus.APPROVED},
+        frozenset({PurchaseRequestStatus.DRAFT, PurchaseRequestStatus.SUBMITTED, PurchaseRequestStatus.APPROVED}),
         PurchaseRequestStatus.CANCELLED,
     ),
 }
 
 
-@transaction.atomic
-def purchase_request_transition(
-    *,
-    request: PurchaseRequest,
-    transition: str,
-    actor,
-    reason: str = "",
-    warehouse: Warehouse | None = None,
+def _step_begin(purchase_request: PurchaseRequest, step: str) -> PurchaseRequest:
+    """The shared guard of every step: lock the row, refuse a move the state machine
+    does not allow. Returns the locked, fresh row."""
+    purchase_request = _lock(purchase_request)
+    allowed_from, _ = PURCHASE_REQUEST_STEPS[step]
+    if purchase_request.status not in allowed_from:
+        raise InvalidTransition(f"Cannot {step} {purchase_request.number}: it is {purchase_request.status}.")
+    return purchase_request
+
+
+def _step_finish(
+    purchase_request: PurchaseRequest, step: str, *, actor, changes: dict | None = None
 ) -> PurchaseRequest:
-    """submit, approve, reject (reason), receive (into a warehouse: receipt movements
-    for every line, in this transaction) or cancel. Any other move answers 409."""
-    request = _lock(request)
-    allowed_from, new_status = TRANSITIONS[transition]
-    if request.status not in allowed_from:
-        raise InvalidTransition(f"Cannot {transition} {request.number}: it is {request.status}.")
-    now, who = timezone.now(), _by(actor)
-    changes: dict[str, Any] = {"status": [request.status, new_status]}
-    if transition == "submit":
-        if not request.lines.exists():
-            raise InvalidTransition(f"{request.number} has no lines; add at least one before submitting.")
-        request.submitted_by_id, request.submitted_by_email, request.submitted_at = who["id"], who["email"], now
-    elif transition in ("approve", "reject"):
-        if transition == "reject":
-            if not reason.strip():
-                raise InvalidMovement("A reason is required to reject.", field="reason")
-            request.rejection_reason = reason.strip()
-            changes["rejection_reason"] = [None, request.rejection_reason]
-        request.decided_by_id, request.decided_by_email, request.decided_at = who["id"], who["email"], now
-    elif transition == "receive":
-        if warehouse is None:
-            raise InvalidMovement("A warehouse is required to receive.", field="warehouse")
-        for line in request.lines.select_related("product").order_by("product_id"):
-            stock_movement_record(
-                kind=MovementKind.RECEIPT,
-                product=line.product,
-                quantity=line.quantity,
-                to_warehouse=warehouse,
-                reference=request.number,
-                purchase_request=request,
-                actor=actor,
-            )
-        request.received_into = warehouse
-        request.received_by_id, request.received_by_email, request.received_at = who["id"], who["email"], now
-        changes["received_into"] = [None, warehouse.code]
-    elif transition == "cancel":
-        request.cancelled_by_id, request.cancelled_by_email, request.cancelled_at = who["id"], who["email"], now
-    request.status = new_status
-    request.save()
-    audit_record(action=f"purchase_request.{new_status}", target=request, actor=actor, changes=changes)
-    return request
+    """Move to the step's status, save, and record it in the audit trail."""
+    _, new_status = PURCHASE_REQUEST_STEPS[step]
+    changes = {"status": [purchase_request.status, new_status], **(changes or {})}
+    purchase_request.status = new_status
+    purchase_request.save()
+    audit_record(action=f"purchase_request.{new_status}", target=purchase_request, actor=actor, changes=changes)
+    return purchase_request
 
 
 @transaction.atomic
-def purchase_request_delete(*, request: PurchaseRequest, actor) -> None:
+def purchase_request_submit(*, purchase_request: PurchaseRequest, actor) -> PurchaseRequest:
+    """draft -> submitted, once it has at least one line."""
+    purchase_request = _step_begin(purchase_request, "submit")
+    if not purchase_request.lines.exists():
+        raise InvalidTransition(f"{purchase_request.number} has no lines; add at least one before submitting.")
+    who = _by(actor)
+    purchase_request.submitted_by_id, purchase_request.submitted_by_email = who["id"], who["email"]
+    purchase_request.submitted_at = timezone.now()
+    return _step_finish(purchase_request, "submit", actor=actor)
+
+
+def _decide(purchase_request: PurchaseRequest, actor) -> None:
+    who = _by(actor)
+    purchase_request.decided_by_id, purchase_request.decided_by_email = who["id"], who["email"]
+    purchase_request.decided_at = timezone.now()
+
+
+@transaction.atomic
+def purchase_request_approve(*, purchase_request: PurchaseRequest, actor) -> PurchaseRequest:
+    """submitted -> approved."""
+    purchase_request = _step_begin(purchase_request, "approve")
+    _decide(purchase_request, actor)
+    return _step_finish(purchase_request, "approve", actor=actor)
+
+
+@transaction.atomic
+def purchase_request_reject(*, purchase_request: PurchaseRequest, actor, reason: str) -> PurchaseRequest:
+    """submitted -> rejected, with the reason kept on the request."""
+    purchase_request = _step_begin(purchase_request, "reject")
+    if not reason.strip():
+        raise InvalidPurchaseRequest("A reason is required to reject.", field="reason")
+    _decide(purchase_request, actor)
+    purchase_request.rejection_reason = reason.strip()
+    return _step_finish(
+        purchase_request, "reject", actor=actor, changes={"rejection_reason": [None, purchase_request.rejection_reason]}
+    )
+
+
+@transaction.atomic
+def purchase_request_receive(
+    *, purchase_request: PurchaseRequest, actor, warehouse: Warehouse | None
+) -> PurchaseRequest:
+    """approved -> received: one receipt movement per line into `warehouse`, in this
+    same transaction, so the stock and the status change together or not at all."""
+    purchase_request = _step_begin(purchase_request, "receive")
+    if warehouse is None:
+        raise InvalidPurchaseRequest("A warehouse is required to receive.", field="warehouse")
+    for line in purchase_request.lines.select_related("product").order_by("product_id"):
+        stock_movement_record(
+            kind=MovementKind.RECEIPT,
+            product=line.product,
+            quantity=line.quantity,
+            to_warehouse=warehouse,
+            reference=purchase_request.number,
+            purchase_request=purchase_request,
+            actor=actor,
+        )
+    who = _by(actor)
+    purchase_request.received_into = warehouse
+    purchase_request.received_by_id, purchase_request.received_by_email = who["id"], who["email"]
+    purchase_request.received_at = timezone.now()
+    return _step_finish(purchase_request, "receive", actor=actor, changes={"received_into": [None, warehouse.code]})
+
+
+@transaction.atomic
+def purchase_request_cancel(*, purchase_request: PurchaseRequest, actor) -> PurchaseRequest:
+    """draft, submitted or approved -> cancelled."""
+    purchase_request = _step_begin(purchase_request, "cancel")
+    who = _by(actor)
+    purchase_request.cancelled_by_id, purchase_request.cancelled_by_email = who["id"], who["email"]
+    purchase_request.cancelled_at = timezone.now()
+    return _step_finish(purchase_request, "cancel", actor=actor)
+
+
+@transaction.atomic
+def purchase_request_delete(*, purchase_request: PurchaseRequest, actor) -> None:
     """Drafts, rejected and cancelled requests can be deleted; the others are history."""
-    request = _lock(request)
-    if request.status not in (
+    purchase_request = _lock(purchase_request)
+    if purchase_request.status not in (
         PurchaseRequestStatus.DRAFT,
         PurchaseRequestStatus.REJECTED,
         PurchaseRequestStatus.CANCELLED,
     ):
-        raise StillReferenced(f"{request.number} is {request.status}; cancel it instead of deleting it.")
-    number, pk, lines = request.number, request.pk, _lines_snapshot(request)
-    request.delete()
+        raise StillReferenced(
+            f"{purchase_request.number} is {purchase_request.status}; cancel it instead of deleting it."
+        )
+    number, pk, lines = purchase_request.number, purchase_request.pk, _lines_snapshot(purchase_request)
+    purchase_request.delete()
     audit_record(
         action="purchase_request.deleted",
         object_type="inventory.purchaserequest",

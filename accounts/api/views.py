@@ -8,7 +8,7 @@ from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound, PermissionDenied
+from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
@@ -18,7 +18,7 @@ from accounts import selectors, services
 from accounts.models import Membership, User
 from accounts.tokens import tokens_logout, tokens_refresh
 from core.openapi import errors
-from core.permissions import HasRole, IsPublicHost, IsTenantMember, RoleByAction
+from core.permissions import IsPublicHost, OwnObjectOrRole, RoleByAction
 from core.roles import Role
 from tenants.models import TenantStatus
 from tenants.selectors import tenant_get
@@ -229,8 +229,17 @@ class MemberViewSet(
     """Members of this tenant. Reading needs membership; changes need admin or owner."""
 
     serializer_class = s.MemberSerializer
-    permission_classes = [RoleByAction]
-    role_by_action = {"create": Role.ADMIN, "partial_update": Role.ADMIN, "transfer_ownership": Role.OWNER}
+    # Anyone may leave; removing someone else needs admin (and the service's rank rules).
+    permission_classes = [
+        RoleByAction,
+        OwnObjectOrRole(Role.ADMIN, actions=frozenset({"destroy"}), user_field="user_id", noun="membership"),
+    ]
+    role_by_action = {
+        "create": Role.ADMIN,
+        "partial_update": Role.ADMIN,
+        "destroy": Role.VIEWER,
+        "transfer_ownership": Role.OWNER,
+    }
     filterset_fields = ["role", "is_active"]
     search_fields = ["user__email", "user__full_name"]
     ordering_fields = ["joined_at", "role", "user__email"]
@@ -241,12 +250,6 @@ class MemberViewSet(
         if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant
             return Membership.objects.none()
         return selectors.member_list(tenant=self.request.tenant)
-
-    def get_permissions(self):
-        if self.action == "destroy":
-            # Anyone may leave; removing someone else needs admin (checked in destroy).
-            return [IsTenantMember()]
-        return super().get_permissions()
 
     @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer, **errors(400, 401, 403, 409)})
     def create(self, request):
@@ -272,8 +275,6 @@ class MemberViewSet(
     @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
     def destroy(self, request, pk=None):
         membership = self.get_object()
-        if membership.user_id != request.user.pk and not HasRole(Role.ADMIN)().has_permission(request, self):
-            raise PermissionDenied("Removing other members needs the admin role or stronger.")
         services.member_remove(membership=membership, actor=request.user, actor_role=request.user.tenant_role)
         return Response(status=status.HTTP_204_NO_CONTENT)
 

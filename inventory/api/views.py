@@ -5,12 +5,11 @@ from django.db.models import Model, Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 
 from core.openapi import errors
-from core.permissions import RoleByAction, request_role
-from core.roles import Role, at_least
+from core.permissions import OwnObjectOrRole, RoleByAction
+from core.roles import Role
 from inventory import selectors, services
 from inventory.models import Product, StockMovement, Supplier, Warehouse
 
@@ -185,15 +184,21 @@ class PurchaseRequestViewSet(
     mixins.ListModelMixin, mixins.RetrieveModelMixin, mixins.DestroyModelMixin, viewsets.GenericViewSet
 ):
     """Purchase requests: draft -> submitted -> approved -> received; submitted ->
-    rejected; draft/submitted/approved -> cancelled. Only drafts are editable."""
+    rejected; draft/submitted/approved -> cancelled. Only drafts are editable.
+
+    A member edits, submits and cancels their own requests; a manager anyone's.
+    """
 
     serializer_class = s.PurchaseRequestSerializer
-    permission_classes = [RoleByAction]
+    permission_classes = [
+        RoleByAction,
+        OwnObjectOrRole(Role.MANAGER, actions=frozenset({"partial_update", "submit", "cancel"}), noun="request"),
+    ]
     role_by_action = {
         "create": Role.MEMBER,
         "partial_update": Role.MEMBER,
         "submit": Role.MEMBER,
-        "cancel": Role.MEMBER,  # a member may cancel their own request; managers any (see cancel)
+        "cancel": Role.MEMBER,
         "approve": Role.MANAGER,
         "reject": Role.MANAGER,
         "receive": Role.MANAGER,
@@ -207,8 +212,8 @@ class PurchaseRequestViewSet(
     def get_queryset(self):
         return selectors.purchase_request_list()
 
-    def _render(self, request_obj, status_code=status.HTTP_200_OK):
-        fresh = selectors.purchase_request_list().get(pk=request_obj.pk)
+    def _render(self, purchase_request, status_code=status.HTTP_200_OK):
+        fresh = selectors.purchase_request_list().get(pk=purchase_request.pk)
         return Response(s.PurchaseRequestSerializer(fresh).data, status=status_code)
 
     @extend_schema(
@@ -226,48 +231,50 @@ class PurchaseRequestViewSet(
         responses={200: s.PurchaseRequestSerializer, **errors(400, 401, 403, 404, 409)},
     )
     def partial_update(self, request, pk=None):
+        purchase_request = self.get_object()  # 404 first: ids of other tenants reveal nothing
         data = s.PurchaseRequestUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        updated = services.purchase_request_update(request=self.get_object(), actor=request.user, **data.validated_data)
+        updated = services.purchase_request_update(
+            purchase_request=purchase_request, actor=request.user, **data.validated_data
+        )
         return self._render(updated)
 
     def perform_destroy(self, instance):
-        services.purchase_request_delete(request=instance, actor=self.request.user)
-
-    def _transition(self, request, name, input_serializer=None):
-        target = self.get_object()  # 404 before anything else: ids of other tenants reveal nothing
-        params = {}
-        if input_serializer is not None:
-            data = input_serializer(data=request.data)
-            data.is_valid(raise_exception=True)
-            params = data.validated_data
-        changed = services.purchase_request_transition(request=target, transition=name, actor=request.user, **params)
-        return self._render(changed)
+        services.purchase_request_delete(purchase_request=instance, actor=self.request.user)
 
     @extend_schema(request=None, responses=TRANSITION_DOC)
     @action(detail=True, methods=["post"])
     def submit(self, request, pk=None):
-        return self._transition(request, "submit")
+        return self._render(services.purchase_request_submit(purchase_request=self.get_object(), actor=request.user))
 
     @extend_schema(request=None, responses=TRANSITION_DOC)
     @action(detail=True, methods=["post"])
     def approve(self, request, pk=None):
-        return self._transition(request, "approve")
+        return self._render(services.purchase_request_approve(purchase_request=self.get_object(), actor=request.user))
 
     @extend_schema(request=s.RejectSerializer, responses=TRANSITION_DOC)
     @action(detail=True, methods=["post"])
     def reject(self, request, pk=None):
-        return self._transition(request, "reject", s.RejectSerializer)
+        purchase_request = self.get_object()
+        data = s.RejectSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        rejected = services.purchase_request_reject(
+            purchase_request=purchase_request, actor=request.user, **data.validated_data
+        )
+        return self._render(rejected)
 
     @extend_schema(request=s.ReceiveSerializer, responses=TRANSITION_DOC)
     @action(detail=True, methods=["post"])
     def receive(self, request, pk=None):
-        return self._transition(request, "receive", s.ReceiveSerializer)
+        purchase_request = self.get_object()
+        data = s.ReceiveSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        received = services.purchase_request_receive(
+            purchase_request=purchase_request, actor=request.user, **data.validated_data
+        )
+        return self._render(received)
 
     @extend_schema(request=None, responses=TRANSITION_DOC)
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
-        target = self.get_object()
-        if not at_least(request_role(request), Role.MANAGER) and target.created_by_id != request.user.pk:
-            raise PermissionDenied("Only its creator or a manager can cancel this request.")
-        return self._transition(request, "cancel")
+        return self._render(services.purchase_request_cancel(purchase_request=self.get_object(), actor=request.user))

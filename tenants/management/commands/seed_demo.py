@@ -60,7 +60,7 @@ class Command(TenantCommand):
         from inventory.services import (
             catalogue_create,
             purchase_request_create,
-            purchase_request_transition,
+            purchase_request_submit,
             stock_movement_record,
         )
 
@@ -101,7 +101,7 @@ class Command(TenantCommand):
             quantity=Decimal("100"),
             actor=None,
         )
-        request = purchase_request_create(
+        purchase_request = purchase_request_create(
             supplier=supplier,
             actor=None,
             note="Restock fasteners",
@@ -110,7 +110,7 @@ class Command(TenantCommand):
                 {"product": products["WASHER-M8"], "quantity": Decimal("500"), "unit_price": Decimal("0.02")},
             ],
         )
-        purchase_request_transition(request=request, transition="submit", actor=None)
+        purchase_request_submit(purchase_request=purchase_request, actor=None)
 
     def _print_logins(self):
         port = ":8000" if settings.PUBLIC_DOMAIN == "localhost" else ""
