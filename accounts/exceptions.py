@@ -1,4 +1,34 @@
-from core.errors import ApplicationError, Conflict, Forbidden, NotFound
+"""What accounts' services refuse, each with its stable code (see core.errors)."""
+
+from core.errors import ApplicationError, Conflict, Forbidden, NotAuthenticated, NotFound
+
+
+class InvalidCredentials(NotAuthenticated):
+    """One answer for every failed sign-in, so logins cannot probe who belongs where."""
+
+    code = "invalid_credentials"
+    default_message = "No active account found with the given credentials."
+
+
+class InvalidToken(NotAuthenticated):
+    code = "token_not_valid"
+    default_message = "Token is invalid or expired."
+
+
+class TokenReused(InvalidToken):
+    """A refresh token presented again after rotation or logout: maybe stolen."""
+
+    default_message = "Token is blacklisted."
+
+    def __init__(self, *, jti: str, user_id):
+        super().__init__()
+        self.jti, self.user_id = jti, user_id
+
+
+class InvalidInvitation(ApplicationError):
+    code = "invalid_invitation"
+    field = "token"
+    default_message = "This invitation link is invalid or has already been used."
 
 
 class InvalidPassword(ApplicationError):
@@ -23,6 +53,7 @@ class AlreadyMember(Conflict):
 
 class MembershipNotFound(NotFound):
     code = "membership_not_found"
+    default_message = "You have no active membership in that tenant."
 
 
 class RoleNotAllowed(Forbidden):

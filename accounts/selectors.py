@@ -1,12 +1,17 @@
 """Reads of users and memberships, including the cached per-request membership check."""
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import QuerySet
 
-from tenants.models import Tenant, TenantStatus
-
 from .models import Membership, User
+
+if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
+    from tenants.models import Tenant
 
 
 def membership_cache_key(tenant_id, user_id) -> str:
@@ -43,17 +48,13 @@ def membership_role_and_revocation(*, tenant_id, user_id, jti: str) -> tuple[str
     return membership_role(tenant_id=tenant_id, user_id=user_id), revoked
 
 
+def membership_exists(*, tenant_id, user_id) -> bool:
+    """Whether the user has a membership in the tenant, active or not (uncached)."""
+    return Membership.objects.filter(tenant_id=tenant_id, user_id=user_id).exists()
+
+
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
     return Membership.objects.filter(tenant=tenant).select_related("user").order_by("joined_at")
-
-
-def user_memberships(*, user: User) -> QuerySet[Membership]:
-    """Memberships through which the user can reach a tenant right now."""
-    return (
-        Membership.objects.filter(user=user, is_active=True, tenant__status=TenantStatus.ACTIVE)
-        .select_related("tenant")
-        .order_by("tenant__slug")
-    )
 
 
 def user_get_by_email(email: str) -> User | None:

@@ -5,8 +5,10 @@ nobody grants or touches a role above their own, the owner is never removed, dea
 or demoted (ownership moves only by transfer), and a tenant always keeps its one owner.
 """
 
+from __future__ import annotations
+
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
@@ -17,18 +19,18 @@ from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils.encoding import force_bytes, force_str
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from audit.services import audit_record
 from core.roles import Role, rank
-from tenants.models import Tenant
-from tenants.selectors import tenant_primary_host
 
 from .exceptions import (
     AlreadyMember,
     EmailTaken,
+    InvalidCredentials,
     InvalidEmail,
+    InvalidInvitation,
     InvalidPassword,
     InvalidRole,
     MembershipNotFound,
@@ -38,6 +40,9 @@ from .exceptions import (
 from .models import Membership, User, UserManager
 from .selectors import membership_role, user_get_by_email
 from .tokens import tokens_issue, tokens_revoke_all
+
+if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
+    from tenants.models import Tenant
 
 
 def _clean_email(email: str) -> str:
@@ -95,18 +100,6 @@ def user_create(
 
 
 @transaction.atomic
-def user_register(*, email: str, password: str, full_name: str = "", tenant_name: str = "", slug: str = ""):
-    """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own."""
-    from tenants.services import tenant_provision
-
-    user = user_create(email=email, password=password, full_name=full_name, self_service=True)
-    tenant = None
-    if slug:
-        tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user).tenant
-    return user, tenant
-
-
-@transaction.atomic
 def user_update(*, user: User, full_name: str) -> User:
     before = user.full_name
     user.full_name = full_name.strip()
@@ -138,9 +131,10 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     return user
 
 
-def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User | None:
+def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User:
     """The user if the credentials are right and (on a tenant host) the membership is
-    active; otherwise None, and the failure is recorded in this host's trail."""
+    active; otherwise the failure is recorded in this host's trail and refused with
+    one answer for every reason (InvalidCredentials)."""
     user = authenticate(request, email=email, password=password)
     if user is not None and (tenant.is_public or membership_role(tenant_id=tenant.pk, user_id=user.pk)):
         return user
@@ -151,15 +145,18 @@ def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User
         tenant=tenant,
         changes={"email": [None, (email or "")[:254]]},
     )
-    return None
+    raise InvalidCredentials()
 
 
 @transaction.atomic
 def session_start(*, user: User, tenant: Tenant, method: str) -> dict:
-    """Tokens for `user` on `tenant`'s host, recorded as a login in that host's trail."""
+    """Tokens for `user` on `tenant`'s host, recorded as a login in that host's trail:
+    `{access, refresh, tenant, role}`, with tenant and role None on the public host."""
     tokens = tokens_issue(user=user, tenant=tenant)
     audit_record(action="auth.login", target=user, actor=user, tenant=tenant, changes={"method": [None, method]})
-    return tokens
+    if tenant.is_public:
+        return {**tokens, "tenant": None, "role": None}
+    return {**tokens, "tenant": tenant, "role": membership_role(tenant_id=tenant.pk, user_id=user.pk)}
 
 
 @dataclass(frozen=True)
@@ -205,7 +202,7 @@ def membership_create(*, tenant: Tenant, user: User, role: str, actor: User | No
 def _send_invitation(*, user: User, tenant: Tenant, invited_by: User) -> None:
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
-    host = tenant_primary_host(tenant)
+    host = tenant.primary_host
     send_mail(
         subject=f"You are invited to {tenant.name} on Tessera",
         message=(
@@ -304,10 +301,23 @@ def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Memb
     return target
 
 
+def _invited_user(*, tenant: Tenant, uid: str) -> User:
+    """The member of `tenant` that an invitation link's `uid` names, or InvalidInvitation."""
+    try:
+        user = User.objects.filter(pk=force_str(urlsafe_base64_decode(uid))).first()
+    except (ValueError, TypeError, UnicodeDecodeError, ValidationError):
+        user = None
+    if user is None or membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
+        raise InvalidInvitation()
+    return user
+
+
 @transaction.atomic
-def invitation_accept(*, user: User, token: str, password: str, full_name: str = "") -> User:
+def invitation_accept(*, tenant: Tenant, uid: str, token: str, password: str, full_name: str = "") -> User:
+    """Set the invited member's password (the link's token proves the e-mail reached them)."""
+    user = _invited_user(tenant=tenant, uid=uid)
     if not default_token_generator.check_token(user, token):
-        raise InvalidPassword("This invitation link is invalid or has already been used.", field="token")
+        raise InvalidInvitation()
     if full_name:
         user.full_name = full_name.strip()
     _check_password(password, user)

@@ -4,7 +4,10 @@ Every token carries `schema` (the tenant's schema, or "public" for the platform 
 and `tenant` (the slug, or null). Authentication refuses a token on any other host.
 """
 
+from __future__ import annotations
+
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from django.core.cache import caches
 from django.db import transaction
@@ -14,30 +17,16 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from audit.services import audit_record
-from core.errors import ApplicationError
-from tenants.models import Tenant
 
+from .exceptions import InvalidToken, TokenReused
 from .models import User
 from .selectors import membership_role, revoked_token_key
 
+if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
+    from tenants.models import Tenant
+
 SCHEMA_CLAIM = "schema"
 TENANT_CLAIM = "tenant"
-
-
-class InvalidToken(ApplicationError):
-    status_code = 401
-    code = "token_not_valid"
-    default_message = "Token is invalid or expired."
-
-
-class TokenReused(InvalidToken):
-    """A refresh token presented again after rotation or logout: maybe stolen."""
-
-    default_message = "Token is blacklisted."
-
-    def __init__(self, *, jti: str, user_id):
-        super().__init__()
-        self.jti, self.user_id = jti, user_id
 
 
 def tokens_issue(*, user: User, tenant: Tenant) -> dict:

@@ -22,9 +22,10 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import connection, models, transaction
 from django.db.models.functions import Now
-from django_tenants.utils import get_public_schema_name
+from django_tenants.utils import get_public_schema_name, schema_context
 
 from core.context import current_meta
+from core.tenancy import current_schema, in_public_schema
 
 from .models import AuditEvent
 from .platform.models import PlatformEvent
@@ -102,8 +103,6 @@ def audit_record(
     tenant=None,
     platform: bool = False,
 ) -> AuditEvent | PlatformEvent:
-    from tenants.schemas import current_schema, tenant_schema
-
     fields = _fields(
         action=action, target=target, object_type=object_type, object_id=object_id, actor=actor, changes=changes
     )
@@ -115,7 +114,9 @@ def audit_record(
         slug = "" if about is None or about.schema_name == public else getattr(about, "slug", "")
         return PlatformEvent.objects.create(tenant_slug=slug, **fields)
     if tenant is not None and schema != tenant.schema_name:
-        with tenant_schema(tenant):
+        # The event belongs in the named tenant's own trail, written from another schema
+        # (the admin and commands run in public): the one schema switch audit makes.
+        with schema_context(tenant.schema_name):
             return AuditEvent.objects.create(**fields)
     return AuditEvent.objects.create(**fields)
 
@@ -130,9 +131,7 @@ def audit_guard_install() -> None:
 def audit_purge() -> int:
     """Delete the current schema's audit rows older than AUDIT_RETENTION_DAYS: the only
     deletion the append-only trigger lets through. Returns how many were removed."""
-    from tenants.schemas import current_schema
-
-    model = PlatformEvent if current_schema() == get_public_schema_name() else AuditEvent
+    model = PlatformEvent if in_public_schema() else AuditEvent
     with connection.cursor() as cursor:
         cursor.execute("SELECT set_config('tessera.audit_purge', 'on', true)")
     # The cutoff is the database's own clock, the one the trigger checks against.

@@ -4,15 +4,21 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api.urls import public_urlpatterns
+from accounts.api import urls as accounts_urls
+from tenants.api import urls as tenants_urls
 
 admin.site.site_header = "Tessera operations"
 admin.site.site_title = "Tessera"
 admin.site.index_title = "Platform"
 
+api_v1 = [
+    *accounts_urls.public_urlpatterns,
+    *tenants_urls.public_urlpatterns,
+]
+
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/v1/", include(public_urlpatterns)),
+    path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
 ]

@@ -3,17 +3,16 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from accounts.api.urls import tenant_urlpatterns
-from audit.api.urls import urlpatterns as audit_urlpatterns
-from inventory.api.urls import urlpatterns as inventory_urlpatterns
-from tenants.api.views import TenantArchiveView, TenantView
+from accounts.api import urls as accounts_urls
+from audit.api import urls as audit_urls
+from inventory.api import urls as inventory_urls
+from tenants.api import urls as tenants_urls
 
 api_v1 = [
-    *tenant_urlpatterns,
-    path("tenant/", TenantView.as_view(), name="tenant"),
-    path("tenant/archive/", TenantArchiveView.as_view(), name="tenant-archive"),
-    *inventory_urlpatterns,
-    *audit_urlpatterns,
+    *accounts_urls.tenant_urlpatterns,
+    *tenants_urls.tenant_urlpatterns,
+    *inventory_urls.urlpatterns,
+    *audit_urls.urlpatterns,
 ]
 
 urlpatterns = [

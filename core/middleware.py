@@ -4,13 +4,13 @@ import logging
 import re
 import uuid
 
-from django.conf import settings
 from django.core.signals import request_finished
 from django.dispatch import receiver
 from django.http import JsonResponse
 
 from core import context
 from core.health import readiness_checks
+from core.http import client_ip
 
 _SANE_REQUEST_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 
@@ -36,16 +36,6 @@ class HealthCheckMiddleware:
                 {"status": "ok" if ready else "unavailable", "checks": checks}, status=200 if ready else 503
             )
         return self.get_response(request)
-
-
-def client_ip(request) -> str | None:
-    """The client's address, trusting X-Forwarded-For only as far as NUM_PROXIES says."""
-    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
-    if proxies:
-        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 class RequestIdMiddleware:

@@ -6,7 +6,7 @@ from rest_framework import serializers
 
 
 class ErrorSerializer(serializers.Serializer):
-    """The body of every non-validation error (core.exceptions)."""
+    """The body of every error that is not about individual fields."""
 
     detail = serializers.CharField()
     code = serializers.CharField(help_text="Stable machine-readable reason, e.g. insufficient_stock.")

@@ -30,6 +30,11 @@ def product_list() -> QuerySet[Product]:
     return Product.objects.annotate(on_hand=Coalesce(Subquery(on_hand), _ZERO))
 
 
+def product_count() -> int:
+    """How many products this tenant has (its usage figure; every product counts)."""
+    return Product.objects.count()
+
+
 def product_low_stock_list() -> QuerySet[Product]:
     return product_list().filter(is_active=True, on_hand__lte=F("reorder_level"))  # type: ignore[misc]  # annotated
 

@@ -7,7 +7,7 @@ from django.http import Http404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django_tenants.utils import schema_exists
+from django_tenants.utils import tenant_context
 
 from audit.admin import AuditedModelAdmin
 from audit.selectors import audit_event_list
@@ -15,7 +15,6 @@ from core.errors import ApplicationError
 
 from . import services
 from .models import Domain, Tenant
-from .schemas import schema_name_for, slug_problem, tenant_schema
 
 
 class DomainInline(admin.TabularInline):
@@ -32,12 +31,12 @@ class TenantProvisionForm(forms.ModelForm):
         fields = ["slug", "name"]
 
     def clean_slug(self):
+        # The provisioning service's own check, so the form answers what it would.
         slug = self.cleaned_data["slug"]
-        problem = slug_problem(slug)
-        if problem:
-            raise ValidationError(problem)
-        if schema_exists(schema_name_for(slug)):
-            raise ValidationError("A schema left over from a deleted tenant uses this slug; drop it first.")
+        try:
+            services.tenant_slug_check(slug)
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
         return slug
 
 
@@ -78,7 +77,7 @@ class TenantAdmin(AuditedModelAdmin):
         if tenant is None or not self.has_view_permission(request, tenant):
             raise Http404
         action = request.GET.get("action", "")
-        with tenant_schema(tenant):
+        with tenant_context(tenant):
             events = list(audit_event_list().filter(action__startswith=action)[:200])
         context = {
             **self.admin_site.each_context(request),

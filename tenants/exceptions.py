@@ -1,4 +1,4 @@
-from core.errors import ApplicationError, Conflict, NotFound
+from core.errors import ApplicationError, Conflict, Forbidden, NotFound
 
 
 class InvalidSlug(ApplicationError):
@@ -21,9 +21,21 @@ class DomainTaken(Conflict):
 
 
 class TenantNotFound(NotFound):
+    """The host routes to no servable tenant: unknown, or archived (the same answer)."""
+
     code = "tenant_not_found"
-    default_message = "No such tenant."
+    default_message = "Unknown host."
 
 
 class InvalidTenantTransition(Conflict):
     code = "invalid_transition"
+
+
+class TenantSuspended(Forbidden):
+    code = "tenant_suspended"
+    default_message = "This organisation is suspended. Contact support."
+
+
+class RegistrationDisabled(NotFound):
+    code = "registration_disabled"
+    default_message = "Registration is disabled."

@@ -2,22 +2,21 @@
 
 from django.core.exceptions import DisallowedHost
 from django.db import connection
-from django.http import JsonResponse
 from django_tenants.middleware.main import TenantMainMiddleware
 
+from core.exceptions import error_json_response
+
+from .exceptions import TenantNotFound, TenantSuspended
 from .models import TenantStatus
 from .selectors import tenant_for_host
-
-
-def _unknown_host() -> JsonResponse:
-    return JsonResponse({"detail": "Unknown host.", "code": "tenant_not_found"}, status=404)
 
 
 class TenantMiddleware(TenantMainMiddleware):
     """django-tenants' routing with a cached domain lookup and tenant status enforced.
 
     Unknown hosts and archived tenants answer a JSON 404 (never the public site);
-    suspended tenants answer 403 with code `tenant_suspended`.
+    suspended tenants answer 403 with code `tenant_suspended`. Both are the same
+    application errors the API raises, rendered before DRF runs.
     """
 
     def process_request(self, request):
@@ -25,14 +24,12 @@ class TenantMiddleware(TenantMainMiddleware):
         try:
             hostname = self.hostname_from_request(request)
         except DisallowedHost:
-            return _unknown_host()
+            return error_json_response(TenantNotFound())
         tenant = tenant_for_host(hostname)
         if tenant is None or tenant.status == TenantStatus.ARCHIVED:
-            return _unknown_host()
+            return error_json_response(TenantNotFound())
         if tenant.status == TenantStatus.SUSPENDED:
-            return JsonResponse(
-                {"detail": "This organisation is suspended. Contact support.", "code": "tenant_suspended"}, status=403
-            )
+            return error_json_response(TenantSuspended())
         tenant.domain_url = hostname
         request.tenant = tenant
         connection.set_tenant(tenant)

@@ -1,7 +1,14 @@
 import uuid
 
+from django.conf import settings
 from django.db import models
 from django_tenants.models import DomainMixin, TenantMixin
+from django_tenants.utils import get_public_schema_name
+
+
+def tenant_host(slug: str) -> str:
+    """The host every tenant gets, `<slug>.<PUBLIC_DOMAIN>`: the one place it is spelled."""
+    return f"{slug}.{settings.PUBLIC_DOMAIN}"
 
 
 class TenantStatus(models.TextChoices):
@@ -36,9 +43,12 @@ class Tenant(TenantMixin):
 
     @property
     def is_public(self) -> bool:
-        from django_tenants.utils import get_public_schema_name
-
         return self.schema_name == get_public_schema_name()
+
+    @property
+    def primary_host(self) -> str:
+        """Where the tenant is served (custom domains come on top); PUBLIC_DOMAIN for public."""
+        return settings.PUBLIC_DOMAIN if self.is_public else tenant_host(self.slug)
 
 
 class Domain(DomainMixin):

@@ -5,6 +5,8 @@ from django.core.cache import caches
 from django.db.models import QuerySet
 from django_tenants.utils import get_public_schema_name
 
+from accounts.models import Membership, User
+
 from .models import Domain, Tenant, TenantStatus
 
 _ROUTING_FIELDS = ("id", "schema_name", "slug", "name", "status", "status_changed_at", "created_at", "updated_at")
@@ -50,9 +52,25 @@ def tenant_active_list() -> QuerySet[Tenant]:
     return tenant_list(status=TenantStatus.ACTIVE)
 
 
+def tenant_fresh(tenant: Tenant) -> Tenant:
+    """The tenant's row as it is now (the routed tenant is rebuilt from the cache)."""
+    return Tenant.objects.get(pk=tenant.pk)
+
+
 def tenant_get(*, slug: str) -> Tenant | None:
     return tenant_list().filter(slug=slug).first()
 
 
-def tenant_primary_host(tenant: Tenant) -> str:
-    return f"{tenant.slug}.{settings.PUBLIC_DOMAIN}"
+def tenant_list_for_user(*, user: User) -> list[Tenant]:
+    """The tenants `user` can reach right now (active tenant, active membership), each
+    with the user's `role` in it, by slug."""
+    memberships = (
+        Membership.objects.filter(user=user, is_active=True, tenant__status=TenantStatus.ACTIVE)
+        .select_related("tenant")
+        .order_by("tenant__slug")
+    )
+    tenants = []
+    for membership in memberships:
+        membership.tenant.role = membership.role  # read by MyTenantSerializer
+        tenants.append(membership.tenant)
+    return tenants

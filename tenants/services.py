@@ -14,14 +14,19 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
+from accounts.exceptions import MembershipNotFound
 from accounts.models import User
+from accounts.selectors import membership_role, user_get_by_email
+from accounts.services import membership_create, session_start, user_create
 from audit.services import audit_record
 from core.errors import ApplicationError
 from core.roles import Role
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
-from .models import Domain, Tenant, TenantStatus
-from .schemas import schema_clone_template, schema_drop, schema_name_for, slug_problem
+from .models import Domain, Tenant, TenantStatus, tenant_host
+from .schemas import schema_clone_template, schema_drop
+from .selectors import tenant_get
+from .slugs import schema_name_for, slug_problem
 
 # Serialises provisioning: slug/domain checks and the clone must not interleave.
 _PROVISION_LOCK_KEY = 0x7E55E4A
@@ -64,6 +69,23 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def tenant_slug_check(slug: str) -> None:
+    """Refuse a slug that breaks the slug rules (InvalidSlug) or is taken by a tenant or
+    by a schema left over from a deleted one (TenantExists). The admin form asks this
+    too, so it answers what provisioning would."""
+    problem = slug_problem(slug)
+    if problem:
+        raise InvalidSlug(problem)
+    schema_name = schema_name_for(slug)
+    if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(schema_name=schema_name).exists():
+        raise TenantExists(f'A tenant with slug "{slug}" already exists.')
+    if schema_exists(schema_name, case_sensitive=False):
+        raise TenantExists(
+            f'Schema "{schema_name}" is left over from a deleted tenant; back it up and drop it '
+            f'(DROP SCHEMA "{schema_name}" CASCADE) or choose another slug.'
+        )
+
+
 @transaction.atomic
 def tenant_provision(
     *,
@@ -80,27 +102,18 @@ def tenant_provision(
     The owner is `owner`, or the user with `owner_email`, created if new (with
     `owner_password`, or a generated one that is returned once).
     """
-    from accounts.selectors import user_get_by_email
-    from accounts.services import membership_create, user_create
-
     problem = slug_problem(slug)
     if problem:
         raise InvalidSlug(problem)
     name = _clean_name(name)
     schema_name = schema_name_for(slug)
-    host = f"{slug}.{settings.PUBLIC_DOMAIN}"
+    host = tenant_host(slug)
     domains = [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
 
     with schema_context(get_public_schema_name()):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
-        if Tenant.objects.filter(slug=slug).exists() or Tenant.objects.filter(schema_name=schema_name).exists():
-            raise TenantExists(f'A tenant with slug "{slug}" already exists.')
-        if schema_exists(schema_name, case_sensitive=False):
-            raise TenantExists(
-                f'Schema "{schema_name}" is left over from a deleted tenant; back it up and drop it '
-                f'(DROP SCHEMA "{schema_name}" CASCADE) or choose another slug.'
-            )
+        tenant_slug_check(slug)  # under the lock: a concurrent provisioning cannot take it meanwhile
         taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
         if taken:
             raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
@@ -190,3 +203,38 @@ def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = Non
         tenant.delete()
         if drop_schema:
             schema_drop(schema_name)
+
+
+@dataclass(frozen=True)
+class Registered:
+    user: User
+    tenant: Tenant | None
+    session: dict  # tokens for the new tenant's host, or the public host without one
+
+
+@transaction.atomic
+def user_register(
+    *, email: str, password: str, full_name: str = "", tenant_name: str = "", slug: str = "", public: Tenant
+) -> Registered:
+    """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own,
+    signed in on that tenant's host (or on the public host, `public`, without one).
+    A tenants concern because it may provision; accounts alone makes the user."""
+    user = user_create(email=email, password=password, full_name=full_name, self_service=True)
+    tenant = None
+    if slug:
+        tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user).tenant
+    session = session_start(user=user, tenant=tenant or public, method="registration")
+    return Registered(user=user, tenant=tenant, session=session)
+
+
+def tenant_switch(*, user: User, slug: str) -> dict:
+    """A session on another tenant the user is an active member of (`/auth/switch/`).
+    An unknown, inactive or foreign tenant all answer the same MembershipNotFound."""
+    tenant = tenant_get(slug=slug)
+    if (
+        tenant is None
+        or tenant.status != TenantStatus.ACTIVE
+        or membership_role(tenant_id=tenant.pk, user_id=user.pk) is None
+    ):
+        raise MembershipNotFound()
+    return session_start(user=user, tenant=tenant, method="switch")

@@ -7,7 +7,8 @@ connection to public before and after, whatever happened.
 
 from celery import shared_task
 
-from .schemas import current_schema
+from core.tenancy import current_schema
+
 from .selectors import tenant_active_list
 from .usage import tenant_usage
 

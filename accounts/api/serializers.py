@@ -1,15 +1,8 @@
 from rest_framework import serializers
 
 from accounts.models import Membership, User
+from core.http import base_url
 from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
-from tenants.selectors import tenant_primary_host
-
-
-def tenant_url(request, host: str) -> str:
-    """The tenant's base URL as this client reaches the platform (scheme and port kept)."""
-    port = request.get_port()
-    default = "443" if request.is_secure() else "80"
-    return f"{request.scheme}://{host}" + ("" if port == default else f":{port}")
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -26,22 +19,22 @@ class UserBriefSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+# The one tenant serializer: tenants.api.serializers extends it, so id, slug, name, host
+# and url read the same in tokens, profiles and the tenant's own endpoint.
 class TenantRefSerializer(serializers.Serializer):
+    """A tenant: its id, slug, name, host and base URL."""
+
     id = serializers.UUIDField(read_only=True)
-    slug = serializers.CharField(read_only=True)
+    slug = serializers.SlugField(read_only=True, help_text="Subdomain: <slug>.<PUBLIC_DOMAIN>")
     name = serializers.CharField(read_only=True)
     host = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
     def get_host(self, tenant) -> str:
-        return tenant_primary_host(tenant)
+        return tenant.primary_host
 
     def get_url(self, tenant) -> str:
-        return tenant_url(self.context["request"], tenant_primary_host(tenant))
-
-
-class MyTenantSerializer(TenantRefSerializer):
-    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+        return base_url(self.context["request"], tenant.primary_host)
 
 
 class MeSerializer(serializers.Serializer):
@@ -76,31 +69,6 @@ class TokenRefreshInputSerializer(serializers.Serializer):
 
 
 class TokenRefreshOutputSerializer(serializers.Serializer):
-    access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
-
-
-class SwitchSerializer(serializers.Serializer):
-    tenant = serializers.SlugField(max_length=63, help_text="Slug of another tenant you belong to.")
-
-
-class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    tenant_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    slug = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-
-    def validate(self, attrs):
-        if bool(attrs["tenant_name"].strip()) != bool(attrs["slug"]):
-            field = "slug" if attrs["tenant_name"].strip() else "tenant_name"
-            raise serializers.ValidationError({field: ["Give both tenant_name and slug to create a tenant."]})
-        return attrs
-
-
-class RegisteredSerializer(serializers.Serializer):
-    user = UserSerializer(read_only=True)
-    tenant = TenantRefSerializer(read_only=True, allow_null=True)
     access = serializers.CharField(read_only=True)
     refresh = serializers.CharField(read_only=True)
 

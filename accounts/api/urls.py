@@ -7,16 +7,11 @@ _common = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token-obtain"),
     path("auth/token/refresh/", views.TokenRefreshView.as_view(), name="token-refresh"),
     path("auth/logout/", views.LogoutView.as_view(), name="logout"),
-    path("auth/switch/", views.SwitchView.as_view(), name="switch"),
     path("me/", views.MeView.as_view(), name="me"),
-    path("me/tenants/", views.MyTenantsView.as_view(), name="me-tenants"),
     path("me/password/", views.PasswordChangeView.as_view(), name="me-password"),
 ]
 
-public_urlpatterns = [
-    *_common,
-    path("auth/register/", views.RegisterView.as_view(), name="register"),
-]
+public_urlpatterns = _common
 
 _router = SimpleRouter()
 _router.register("members", views.MemberViewSet, basename="member")

@@ -2,34 +2,22 @@
 
 from collections.abc import Sequence
 
-from django.conf import settings
-from django.utils.encoding import force_str
-from django.utils.http import urlsafe_base64_decode
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.exceptions import AuthenticationFailed, NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Membership, User
+from accounts.models import Membership
 from accounts.tokens import tokens_logout, tokens_refresh
 from core.openapi import errors
-from core.permissions import IsPublicHost, OwnObjectOrRole, RoleByAction
+from core.permissions import OwnObjectOrRole, RoleByAction
 from core.roles import Role
-from tenants.models import TenantStatus
-from tenants.selectors import tenant_get
 
 from . import serializers as s
-
-
-def _pair(*, user: User, tenant, method: str) -> dict:
-    role = None if tenant.is_public else selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk)
-    tokens = services.session_start(user=user, tenant=tenant, method=method)
-    return {**tokens, "tenant": None if tenant.is_public else tenant, "role": role}
 
 
 class AuthThrottled:
@@ -38,17 +26,11 @@ class AuthThrottled:
 
 
 class CredentialView(APIView):
-    """An endpoint that takes credentials in its body instead of a bearer token.
-
-    It still answers failed credentials with 401 and a WWW-Authenticate challenge
-    (DRF would turn them into 403 for a view without authentication classes).
-    """
+    """An endpoint that takes credentials in its body instead of a bearer token. Refused
+    credentials are application errors answering 401 with a Bearer challenge."""
 
     permission_classes = [AllowAny]
     authentication_classes = []
-
-    def get_authenticate_header(self, request):
-        return 'Bearer realm="api"'
 
 
 @extend_schema(tags=["auth"])
@@ -60,13 +42,8 @@ class TokenObtainView(AuthThrottled, CredentialView):
         data = s.TokenObtainSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         user = services.login_attempt(request=request, tenant=request.tenant, **data.validated_data)
-        if user is None:
-            # One answer for every failure, so logins cannot probe who belongs where.
-            raise AuthenticationFailed(
-                "No active account found with the given credentials.", code="invalid_credentials"
-            )
-        pair = _pair(user=user, tenant=request.tenant, method="password")
-        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+        session = services.session_start(user=user, tenant=request.tenant, method="password")
+        return Response(s.TokenPairSerializer(session, context={"request": request}).data)
 
 
 @extend_schema(tags=["auth"])
@@ -97,47 +74,6 @@ class LogoutView(APIView):
 
 
 @extend_schema(tags=["auth"])
-class SwitchView(APIView):
-    """Tokens for another tenant you belong to, and that tenant's host to call next."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(request=s.SwitchSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 404)})
-    def post(self, request):
-        data = s.SwitchSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        tenant = tenant_get(slug=data.validated_data["tenant"])
-        if (
-            tenant is None
-            or tenant.status != TenantStatus.ACTIVE
-            or selectors.membership_role(tenant_id=tenant.pk, user_id=request.user.pk) is None
-        ):
-            raise NotFound("You have no active membership in that tenant.", code="membership_not_found")
-        pair = _pair(user=request.user, tenant=tenant, method="switch")
-        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
-
-
-@extend_schema(tags=["auth"])
-class RegisterView(CredentialView):
-    """Self-service sign-up on the public host; optionally creates a tenant you own."""
-
-    permission_classes = [AllowAny, IsPublicHost]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "register"
-
-    @extend_schema(request=s.RegisterSerializer, responses={201: s.RegisteredSerializer, **errors(400, 404, 409, 429)})
-    def post(self, request):
-        if not settings.ENABLE_REGISTRATION:
-            raise NotFound("Registration is disabled.", code="registration_disabled")
-        data = s.RegisterSerializer(data=request.data)
-        data.is_valid(raise_exception=True)
-        user, tenant = services.user_register(**data.validated_data)
-        tokens = services.session_start(user=user, tenant=tenant or request.tenant, method="registration")
-        body = {"user": user, "tenant": tenant, **tokens}
-        return Response(s.RegisteredSerializer(body, context={"request": request}).data, status=status.HTTP_201_CREATED)
-
-
-@extend_schema(tags=["auth"])
 class InvitationAcceptView(AuthThrottled, CredentialView):
     """Accept an invitation e-mailed by member add: choose a password, get tokens."""
 
@@ -145,21 +81,9 @@ class InvitationAcceptView(AuthThrottled, CredentialView):
     def post(self, request):
         data = s.InvitationAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            user = User.objects.filter(pk=force_str(urlsafe_base64_decode(data.validated_data["uid"]))).first()
-        except (ValueError, TypeError, UnicodeDecodeError):
-            user = None
-        tenant = request.tenant
-        if user is None or selectors.membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
-            return Response({"token": ["This invitation link is invalid or has already been used."]}, status=400)
-        services.invitation_accept(
-            user=user,
-            token=data.validated_data["token"],
-            password=data.validated_data["password"],
-            full_name=data.validated_data["full_name"],
-        )
-        pair = _pair(user=user, tenant=tenant, method="invitation")
-        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+        user = services.invitation_accept(tenant=request.tenant, **data.validated_data)
+        session = services.session_start(user=user, tenant=request.tenant, method="invitation")
+        return Response(s.TokenPairSerializer(session, context={"request": request}).data)
 
 
 @extend_schema(tags=["me"])
@@ -186,21 +110,6 @@ class MeView(APIView):
 
 
 @extend_schema(tags=["me"])
-class MyTenantsView(APIView):
-    """The tenants you can reach, with your role and each tenant's host."""
-
-    permission_classes = [IsAuthenticated]
-
-    @extend_schema(responses={200: s.MyTenantSerializer(many=True), **errors(401)})
-    def get(self, request):
-        rows = []
-        for membership in selectors.user_memberships(user=request.user):
-            membership.tenant.role = membership.role
-            rows.append(membership.tenant)
-        return Response(s.MyTenantSerializer(rows, many=True, context={"request": request}).data)
-
-
-@extend_schema(tags=["me"])
 class PasswordChangeView(AuthThrottled, APIView):
     """Change your password. Every other token stops working; fresh tokens are returned."""
 
@@ -211,8 +120,8 @@ class PasswordChangeView(AuthThrottled, APIView):
         data = s.PasswordChangeSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         services.user_password_change(user=request.user, **data.validated_data)
-        pair = _pair(user=request.user, tenant=request.tenant, method="password_change")
-        return Response(s.TokenPairSerializer(pair, context={"request": request}).data)
+        session = services.session_start(user=request.user, tenant=request.tenant, method="password_change")
+        return Response(s.TokenPairSerializer(session, context={"request": request}).data)
 
 
 @extend_schema(tags=["members"])

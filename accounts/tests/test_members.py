@@ -4,11 +4,11 @@ import re
 
 import pytest
 from django.core import mail
+from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from accounts.models import Membership
 from audit.models import AuditEvent
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -41,7 +41,7 @@ def test_admin_adds_existing_user_by_email(api_client_for, tenant_a, platform):
     assert response.json()["user"]["email"] == newcomer.email and response.json()["role"] == "manager"
     again = api_client_for(tenant_a, role="admin").post("/api/v1/members/", {"email": newcomer.email, "role": "viewer"})
     assert again.status_code == 409 and again.json()["code"] == "already_member"
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         event = AuditEvent.objects.get(action="membership.added", object_id=response.json()["id"])
     assert event.actor_email == "admin@alpha.test" and event.changes["role"] == [None, "manager"]
 

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.test import Client, override_settings
 from django.utils import timezone
+from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
@@ -19,7 +20,6 @@ from audit.services import REDACTED, audit_purge, audit_record
 from conftest import PASSWORD
 from core.middleware import RequestIdLogFilter
 from tenants.models import Tenant
-from tenants.schemas import tenant_schema
 from tenants.services import tenant_change_status
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def trail():
     started = timezone.now()
 
     def read(tenant, **filters):
-        with tenant_schema(tenant):
+        with tenant_context(tenant):
             return list(AuditEvent.objects.filter(at__gte=started, **filters).order_by("at"))
 
     read.started = started
@@ -188,7 +188,7 @@ def test_refused_request_records_nothing(api_client_for, tenant_a, trail):
 
 @pytest.mark.parametrize("statement", ["UPDATE {t} SET action = 'forged'", "DELETE FROM {t}", "TRUNCATE {t}"])
 def test_database_refuses_changes_to_audit_rows(tenant_a, statement):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         audit_record(action="test.event", object_type="test", object_id="1")
         for table in ("audit_auditevent", "public.platform_audit_platformevent"):
             with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as c:
@@ -197,7 +197,7 @@ def test_database_refuses_changes_to_audit_rows(tenant_a, statement):
 
 
 def test_orm_update_and_delete_are_refused(tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         audit_record(action="test.event", object_type="test", object_id="1")
         with pytest.raises(DatabaseError), transaction.atomic():
             AuditEvent.objects.update(action="forged")
@@ -213,7 +213,7 @@ def _aged_event(days: int) -> AuditEvent:
 
 def test_retention_purge_removes_only_rows_older_than_the_retention(tenant_a, settings):
     assert settings.AUDIT_RETENTION_DAYS == 365
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         _aged_event(400), _aged_event(10)
         assert audit_purge() == 1
         assert list(AuditEvent.objects.filter(action="test.aged").values_list("object_id", flat=True)) == ["10"]
@@ -230,7 +230,7 @@ def test_retention_purge_removes_only_rows_older_than_the_retention(tenant_a, se
 
 def test_purge_command_covers_tenants_and_platform(tenant_a, tenant_b):
     for tenant in (tenant_a, tenant_b):
-        with tenant_schema(tenant):
+        with tenant_context(tenant):
             _aged_event(800)
     out = io.StringIO()
     call_command("purge_audit_events", stdout=out)

@@ -201,6 +201,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "RoleEnum": "core.roles.Role.choices",
         "AssignableRoleEnum": "core.roles.ASSIGNABLE_ROLE_CHOICES",
+        "TenantStatusEnum": "tenants.models.TenantStatus.choices",
     },
 }
 

@@ -1,4 +1,4 @@
-"""factory_boy factories; call them inside the tenant's schema (`with tenant_schema(t):`)."""
+"""factory_boy factories; call them inside the tenant's schema (`with tenant_context(t):`)."""
 
 from decimal import Decimal
 

@@ -3,11 +3,11 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from audit.models import AuditEvent
 from inventory.models import Product
 from inventory.tests.factories import ProductFactory, WarehouseFactory
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,7 @@ def test_product_crud_and_audit(manager, api_client_for, tenant_a):
     assert manager.get(f"/api/v1/products/{product_id}/").json()["sku"] == "NUT-1"
     assert manager.delete(f"/api/v1/products/{product_id}/").status_code == 403  # delete needs admin
     assert api_client_for(tenant_a, role="admin").delete(f"/api/v1/products/{product_id}/").status_code == 204
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         actions = list(AuditEvent.objects.filter(object_id=product_id).order_by("at").values_list("action", flat=True))
         updated = AuditEvent.objects.get(object_id=product_id, action="product.updated")
     assert actions == ["product.created", "product.updated", "product.deleted"]
@@ -30,7 +30,7 @@ def test_product_crud_and_audit(manager, api_client_for, tenant_a):
 
 
 def test_list_filters_search_ordering_pagination(manager, tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         ProductFactory(sku="A-1", name="Anchor", is_active=True)
         ProductFactory(sku="B-1", name="Bracket", is_active=False)
         ProductFactory(sku="C-1", name="Clamp anchor", unit="kg")
@@ -48,13 +48,13 @@ def test_list_filters_search_ordering_pagination(manager, tenant_a):
 
 
 def test_duplicate_sku_and_warehouse_code_are_409(manager, tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         ProductFactory(sku="DUP-1")
         WarehouseFactory(code="DUPWH")
     response = manager.post("/api/v1/products/", {"sku": "DUP-1", "name": "Again"})
     assert response.status_code == 409 and response.json()["code"] == "duplicate"
     assert manager.post("/api/v1/warehouses/", {"code": "DUPWH", "name": "Again"}).status_code == 409
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         assert Product.objects.filter(sku="DUP-1").count() == 1
 
 
@@ -71,7 +71,7 @@ def test_duplicate_sku_and_warehouse_code_are_409(manager, tenant_a):
 def test_bad_product_input_names_the_field(manager, tenant_a, payload, field):
     response = manager.post("/api/v1/products/", payload)
     assert response.status_code == 400 and field in response.json()
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         assert not Product.objects.filter(sku=payload.get("sku", "")).exists()
 
 
@@ -107,7 +107,7 @@ def test_deleting_referenced_things_is_409_with_the_reason(api_client_for, tenan
 
 def test_product_on_open_request_cannot_be_deleted(api_client_for, tenant_a, stocked):
     admin = api_client_for(tenant_a, role="admin")
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         fresh = ProductFactory(sku="FRESH")
     admin.post(
         "/api/v1/purchase-requests/",
@@ -142,7 +142,7 @@ def test_on_hand_sums_all_warehouses_and_low_stock(manager, tenant_a, stocked):
         {"kind": "receipt", "product": str(product.pk), "to_warehouse": str(stocked["spare"].pk), "quantity": "2.5"},
     )
     assert manager.get(f"/api/v1/products/{product.pk}/").json()["on_hand"] == "12.500"
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         ProductFactory(sku="EMPTY", reorder_level=Decimal("0"))  # 0 <= 0: low
         ProductFactory(sku="GONE", reorder_level=Decimal("3"), is_active=False)  # inactive: not listed
     low = [p["sku"] for p in manager.get("/api/v1/products/low-stock/").json()["results"]]

@@ -9,13 +9,13 @@ from decimal import Decimal
 
 import pytest
 from django.db import connections
+from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_issue
 from conftest import PASSWORD, in_threads
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
-from tenants.schemas import tenant_schema
 from tenants.services import tenant_delete, tenant_provision
 
 pytestmark = pytest.mark.django_db
@@ -41,7 +41,7 @@ def committed(gamma, make):
     """Create rows in gamma from a thread (autocommit), visible to every connection."""
 
     def create():
-        with tenant_schema(gamma["tenant"]):
+        with tenant_context(gamma["tenant"]):
             return make()
 
     return in_threads(1, create)[0]

@@ -3,17 +3,17 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from inventory.models import StockLevel
 from inventory.tests.factories import ProductFactory, StockLevelFactory, SupplierFactory, WarehouseFactory
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def a_things(api_client_for, tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         product = ProductFactory(sku="A-ONLY-SKU", name="A-ONLY-marker")
         warehouse = WarehouseFactory(code="A-ONLY-WH")
         supplier = SupplierFactory(name="A-ONLY-supplier")
@@ -27,7 +27,7 @@ def a_things(api_client_for, tenant_a):
         "/api/v1/purchase-requests/",
         {"supplier": str(supplier.pk), "lines": [{"product": str(product.pk), "quantity": "1", "unit_price": "1"}]},
     ).json()
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         level = StockLevel.objects.get(product=product, warehouse=warehouse)
     return {
         "products": product.pk,
@@ -62,7 +62,7 @@ def test_a_purchase_request_actions_are_404_on_b(api_client_for, tenant_b, a_thi
 
 def test_a_ids_as_foreign_keys_in_b_writes_are_refused(api_client_for, tenant_b, a_things):
     b = api_client_for(tenant_b, role="owner")
-    with tenant_schema(tenant_b):
+    with tenant_context(tenant_b):
         b_product, b_warehouse, b_supplier = ProductFactory(), WarehouseFactory(), SupplierFactory()
     movement = b.post(
         "/api/v1/stock-movements/",

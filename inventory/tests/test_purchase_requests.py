@@ -3,18 +3,18 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from audit.models import AuditEvent
 from inventory.models import PurchaseRequest, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def draft(api_client_for, tenant_a, stocked):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         washer = ProductFactory(sku="WASHER")
     body = {
         "supplier": str(stocked["supplier"].pk),
@@ -56,7 +56,7 @@ def test_full_path_keeps_who_and_when_and_receives_into_stock(draft, api_client_
     assert received.status_code == 200, received.json()
     body = received.json()
     assert body["status"] == "received" and body["received_into"] == str(stocked["spare"].pk)
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         movements = StockMovement.objects.filter(purchase_request_id=draft["id"], kind="receipt")
         assert sorted((m.product.sku, m.quantity, m.reference) for m in movements) == [
             ("BOLT-10", Decimal("3.000"), draft["number"]),
@@ -139,12 +139,12 @@ def test_empty_request_cannot_be_submitted_and_duplicate_lines_are_refused(api_c
     ],
 )
 def test_bad_lines_are_400(api_client_for, tenant_a, stocked, line, field):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         before = PurchaseRequest.objects.count()
     body = {"supplier": str(stocked["supplier"].pk), "lines": [{"product": str(stocked["product"].pk), **line}]}
     response = api_client_for(tenant_a, role="member").post("/api/v1/purchase-requests/", body)
     assert response.status_code == 400 and field in response.json()["lines"]["0"]
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         assert PurchaseRequest.objects.count() == before
 
 

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django_tenants.utils import tenant_context
 
 from inventory.tests.factories import ProductFactory, StockLevelFactory, SupplierFactory, WarehouseFactory
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -24,7 +24,7 @@ LISTS = [
 
 @pytest.fixture
 def plenty(api_client_for, tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         warehouses = [WarehouseFactory() for _ in range(3)]
         products = [ProductFactory(reorder_level=Decimal("1000")) for _ in range(12)]
         supplier = SupplierFactory()

@@ -3,9 +3,9 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from inventory.tests.factories import ProductFactory, StockLevelFactory, SupplierFactory, WarehouseFactory
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -14,7 +14,7 @@ ROLES = ["viewer", "member", "manager", "admin", "owner"]
 
 @pytest.fixture
 def objects(tenant_a):
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         product = ProductFactory()
         warehouse = WarehouseFactory()
         StockLevelFactory(product=product, warehouse=warehouse, quantity=Decimal("100"))

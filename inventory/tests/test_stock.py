@@ -3,10 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django_tenants.utils import tenant_context
 
 from audit.models import AuditEvent
 from inventory.models import StockLevel, StockMovement
-from tenants.schemas import tenant_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -16,7 +16,7 @@ def move(client, **body):
 
 
 def level(tenant, product, warehouse) -> Decimal:
-    with tenant_schema(tenant):
+    with tenant_context(tenant):
         found = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
         return found.quantity if found else Decimal("0")
 
@@ -42,7 +42,7 @@ def test_each_kind_changes_stock_as_described(api_client_for, tenant_a, stocked)
     assert level(tenant_a, p, spare) == Decimal("0")
     body = counted.json()
     assert body["created_by"]["email"] == "member@alpha.test" and body["kind"] == "adjustment"
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         assert (
             AuditEvent.objects.filter(action__startswith="stock.", object_type="inventory.stockmovement").count() == 5
         )
@@ -51,14 +51,14 @@ def test_each_kind_changes_stock_as_described(api_client_for, tenant_a, stocked)
 def test_issuing_more_than_on_hand_is_409_and_writes_nothing(api_client_for, tenant_a, stocked):
     member = api_client_for(tenant_a, role="member")
     p, main, spare = stocked["product"], stocked["main"], stocked["spare"]
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         before = StockMovement.objects.count()
     response = move(member, kind="issue", product=p.pk, from_warehouse=main.pk, quantity="10.001")
     assert response.status_code == 409 and response.json()["code"] == "insufficient_stock"
     response = move(member, kind="transfer", product=p.pk, from_warehouse=spare.pk, to_warehouse=main.pk, quantity="1")
     assert response.status_code == 409
     assert (level(tenant_a, p, main), level(tenant_a, p, spare)) == (Decimal("10"), Decimal("0"))
-    with tenant_schema(tenant_a):
+    with tenant_context(tenant_a):
         assert StockMovement.objects.count() == before
         assert not AuditEvent.objects.filter(action="stock.issue").exists()
 

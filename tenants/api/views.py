@@ -1,20 +1,24 @@
+"""Tenant endpoints, and the sign-in endpoints that pick a tenant: sign-up (which may
+provision one), switching to another tenant, listing one's tenants. Thin: validate,
+call a service or selector, serialise."""
+
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.errors import ApplicationError
+from accounts.api.serializers import TokenPairSerializer
+from accounts.api.views import CredentialView
 from core.openapi import errors
-from core.permissions import HasRole
+from core.permissions import HasRole, IsPublicHost
 from core.roles import Role
-from tenants import services
-from tenants.models import Tenant
+from tenants import selectors, services
 
-from .serializers import TenantArchiveSerializer, TenantSerializer, TenantUpdateSerializer
-
-
-def _current(request) -> Tenant:
-    # The routed tenant is rebuilt from the cache; read the row for fresh fields.
-    return Tenant.objects.get(pk=request.tenant.pk)
+from ..exceptions import RegistrationDisabled
+from . import serializers as s
 
 
 @extend_schema(tags=["tenant"])
@@ -24,16 +28,17 @@ class TenantView(APIView):
     def get_permissions(self):
         return [HasRole(Role.ADMIN)()] if self.request.method == "PATCH" else [HasRole(Role.VIEWER)()]
 
-    @extend_schema(responses={200: TenantSerializer, **errors(401, 403)})
+    @extend_schema(responses={200: s.TenantSerializer, **errors(401, 403)})
     def get(self, request):
-        return Response(TenantSerializer(_current(request), context={"request": request}).data)
+        tenant = selectors.tenant_fresh(request.tenant)
+        return Response(s.TenantSerializer(tenant, context={"request": request}).data)
 
-    @extend_schema(request=TenantUpdateSerializer, responses={200: TenantSerializer, **errors(400, 401, 403)})
+    @extend_schema(request=s.TenantUpdateSerializer, responses={200: s.TenantSerializer, **errors(400, 401, 403)})
     def patch(self, request):
-        data = TenantUpdateSerializer(data=request.data)
+        data = s.TenantUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         tenant = services.tenant_update(tenant=request.tenant, name=data.validated_data["name"], actor=request.user)
-        return Response(TenantSerializer(tenant, context={"request": request}).data)
+        return Response(s.TenantSerializer(tenant, context={"request": request}).data)
 
 
 @extend_schema(tags=["tenant"])
@@ -42,11 +47,54 @@ class TenantArchiveView(APIView):
 
     permission_classes = [HasRole(Role.OWNER)]
 
-    @extend_schema(request=TenantArchiveSerializer, responses={200: TenantSerializer, **errors(400, 401, 403, 409)})
+    @extend_schema(request=s.TenantArchiveSerializer, responses={200: s.TenantSerializer, **errors(400, 401, 403, 409)})
     def post(self, request):
-        data = TenantArchiveSerializer(data=request.data)
+        data = s.TenantArchiveSerializer(data=request.data, context={"tenant": request.tenant})
         data.is_valid(raise_exception=True)
-        if data.validated_data["confirm"] != request.tenant.slug:
-            raise ApplicationError("Type the tenant's slug to confirm.", field="confirm")
         tenant = services.tenant_change_status(tenant=request.tenant, change="archive", actor=request.user)
-        return Response(TenantSerializer(tenant, context={"request": request}).data)
+        return Response(s.TenantSerializer(tenant, context={"request": request}).data)
+
+
+@extend_schema(tags=["auth"])
+class RegisterView(CredentialView):
+    """Self-service sign-up on the public host; optionally creates a tenant you own."""
+
+    permission_classes = [AllowAny, IsPublicHost]
+    throttle_classes = [ScopedRateThrottle]
+    throttle_scope = "register"
+
+    @extend_schema(request=s.RegisterSerializer, responses={201: s.RegisteredSerializer, **errors(400, 404, 409, 429)})
+    def post(self, request):
+        if not settings.ENABLE_REGISTRATION:
+            raise RegistrationDisabled()
+        data = s.RegisterSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        registered = services.user_register(**data.validated_data, public=request.tenant)
+        body = {"user": registered.user, "tenant": registered.tenant, **registered.session}
+        return Response(s.RegisteredSerializer(body, context={"request": request}).data, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=["auth"])
+class SwitchView(APIView):
+    """Tokens for another tenant you belong to, and that tenant's host to call next."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(request=s.SwitchSerializer, responses={200: TokenPairSerializer, **errors(400, 401, 404)})
+    def post(self, request):
+        data = s.SwitchSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        session = services.tenant_switch(user=request.user, slug=data.validated_data["tenant"])
+        return Response(TokenPairSerializer(session, context={"request": request}).data)
+
+
+@extend_schema(tags=["me"])
+class MyTenantsView(APIView):
+    """The tenants you can reach, with your role and each tenant's host."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(responses={200: s.MyTenantSerializer(many=True), **errors(401)})
+    def get(self, request):
+        tenants = selectors.tenant_list_for_user(user=request.user)
+        return Response(s.MyTenantSerializer(tenants, many=True, context={"request": request}).data)

@@ -202,11 +202,12 @@ def test_seed_demo_is_idempotent(platform):
     assert counts == (Tenant.objects.count(), User.objects.count(), Membership.objects.count())
     assert first == second
     assert "owner@acme.test" in first and "viewer@globex.test" in first
+    from django_tenants.utils import tenant_context
+
     from inventory.models import PurchaseRequest
     from inventory.selectors import product_low_stock_list
-    from tenants.schemas import tenant_schema
 
-    with tenant_schema(Tenant.objects.get(slug="acme")):
+    with tenant_context(Tenant.objects.get(slug="acme")):
         assert sorted(product_low_stock_list().values_list("sku", flat=True)) == ["NUT-M8", "TAPE-50", "WASHER-M8"]
         assert list(PurchaseRequest.objects.values_list("status", flat=True)) == ["submitted"]
     assert set(Membership.objects.filter(tenant__slug="acme").values_list("role", flat=True)) == {
@@ -268,10 +269,9 @@ def test_clone_is_identical_to_the_template(platform):
 def test_cloned_schema_works_like_a_migrated_one(platform):
     """Identity columns continue after the copied rows; sequences start afresh."""
     from django.db.migrations.recorder import MigrationRecorder
+    from django_tenants.utils import tenant_context
 
-    from tenants.schemas import tenant_schema
-
-    with tenant_schema(platform.tenants["alpha"]):
+    with tenant_context(platform.tenants["alpha"]):
         MigrationRecorder.Migration.objects.create(app="clone_check", name="0001")
         with connection.cursor() as cursor:
             cursor.execute("SELECT nextval('inventory_purchase_request_number_seq')")

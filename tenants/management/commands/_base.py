@@ -1,29 +1,32 @@
 """What every tenant command shares: finding a tenant by slug, one-line errors."""
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
-from core.context import meta_context
-from core.errors import ApplicationError
+from core.commands import ServiceCommand
+from tenants.models import Tenant
 from tenants.selectors import tenant_get
+from tenants.services import tenant_change_status
 
 
-class TenantCommand(BaseCommand):
-    """Runs `handle_tenant_command` with audit context "command" and DomainErrors as
-    CommandError (exit status 1, one line on stderr)."""
-
-    def handle(self, *args, **options):
-        with meta_context(source="command"):
-            try:
-                return self.handle_tenant_command(*args, **options)
-            except ApplicationError as exc:
-                raise CommandError(exc.message) from exc
-
-    def handle_tenant_command(self, *args, **options):
-        raise NotImplementedError
+class TenantCommand(ServiceCommand):
+    """A command about tenants: application errors exit 1 with one line (ServiceCommand)."""
 
     @staticmethod
-    def tenant_or_fail(slug: str):
+    def tenant_or_fail(slug: str) -> Tenant:
         tenant = tenant_get(slug=slug)
         if tenant is None:
             raise CommandError(f'No tenant with slug "{slug}".')
         return tenant
+
+
+class TenantStatusCommand(TenantCommand):
+    """`suspend_tenant`, `resume_tenant`, `archive_tenant`: one command, three names."""
+
+    change: str  # "suspend", "resume" or "archive", as tenant_change_status takes it
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+
+    def run(self, *args, **options):
+        tenant = tenant_change_status(tenant=self.tenant_or_fail(options["slug"]), change=self.change)
+        self.stdout.write(self.style.SUCCESS(f"{tenant.slug} is now {tenant.status}."))

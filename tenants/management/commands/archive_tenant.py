@@ -1,14 +1,6 @@
-from tenants.services import tenant_change_status
-
-from ._base import TenantCommand
+from ._base import TenantStatusCommand
 
 
-class Command(TenantCommand):
-    help = "Archive a tenant (see DESIGN.md: suspended answers 403, archived 404)."
-
-    def add_arguments(self, parser):
-        parser.add_argument("slug")
-
-    def handle_tenant_command(self, *args, **options):
-        tenant = tenant_change_status(tenant=self.tenant_or_fail(options["slug"]), change="archive")
-        self.stdout.write(self.style.SUCCESS(f"{tenant.slug} is now {tenant.status}."))
+class Command(TenantStatusCommand):
+    help = "Archive a tenant: its hosts answer 404, as if it did not exist."
+    change = "archive"

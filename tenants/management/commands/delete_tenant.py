@@ -13,7 +13,7 @@ class Command(TenantCommand):
         parser.add_argument("--drop-schema", action="store_true", help="Also DROP its schema and every row in it.")
         parser.add_argument("--yes", action="store_true", help="Do not ask for confirmation.")
 
-    def handle_tenant_command(self, *args, **options):
+    def run(self, *args, **options):
         tenant = self.tenant_or_fail(options["slug"])
         drop = options["drop_schema"]
         if not options["yes"]:

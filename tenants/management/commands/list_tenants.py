@@ -10,7 +10,7 @@ class Command(TenantCommand):
     def add_arguments(self, parser):
         parser.add_argument("--status", choices=TenantStatus.values)
 
-    def handle_tenant_command(self, *args, **options):
+    def run(self, *args, **options):
         tenants = list(tenant_list(status=options["status"]).prefetch_related("domains"))
         if not tenants:
             self.stdout.write("No tenants.")

@@ -15,7 +15,7 @@ class Command(TenantCommand):
         parser.add_argument("--owner-password", help="For a new owner; generated and printed when omitted.")
         parser.add_argument("--domain", action="append", default=[], help="Extra custom domain (repeatable).")
 
-    def handle_tenant_command(self, *args, **options):
+    def run(self, *args, **options):
         result = tenant_provision(
             slug=options["slug"],
             name=options["name"],

@@ -1,0 +1,21 @@
+"""What every interface needs to know about the HTTP request it serves."""
+
+from django.conf import settings
+
+
+def client_ip(request) -> str | None:
+    """The client's address, trusting X-Forwarded-For only as far as NUM_PROXIES says."""
+    proxies = settings.REST_FRAMEWORK.get("NUM_PROXIES") or 0
+    if proxies:
+        forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+        if len(forwarded) >= proxies:
+            return forwarded[-proxies]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def base_url(request, host: str) -> str:
+    """`host`'s base URL as this client reaches the platform (its scheme and port kept),
+    e.g. http://acme.localhost:8000 for a client of http://localhost:8000."""
+    port = request.get_port()
+    default = "443" if request.is_secure() else "80"
+    return f"{request.scheme}://{host}" + ("" if port == default else f":{port}")
