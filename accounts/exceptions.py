@@ -15,6 +15,21 @@ class InvalidToken(NotAuthenticated):
     default_message = "Token is invalid or expired."
 
 
+class TokenWrongTenant(InvalidToken):
+    code = "token_wrong_tenant"
+    default_message = "Token was not issued for this host."
+
+
+class TokenRevoked(InvalidToken):
+    code = "token_revoked"
+    default_message = "Token has been revoked."
+
+
+class MembershipInactive(InvalidToken):
+    code = "membership_inactive"
+    default_message = "No active membership in this tenant."
+
+
 class TokenReused(InvalidToken):
     """A refresh token presented again after rotation or logout: maybe stolen."""
 
