@@ -104,7 +104,7 @@ def bench_requests():
     tenant = Tenant.objects.get(slug="bench-000")
     user = User.objects.get(email="owner0@bench.test")
     client = Client(
-        HTTP_HOST="bench-000.localhost", HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user, tenant=tenant)['access']}"
+        HTTP_HOST=tenant.primary_host, HTTP_AUTHORIZATION=f"Bearer {tokens_issue(user=user, tenant=tenant)['access']}"
     )
     assert client.get("/api/v1/me/").status_code == 200
     samples = []
