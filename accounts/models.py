@@ -51,8 +51,12 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_staff = models.BooleanField(default=False, help_text="May log into the platform admin.")
     date_joined = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
-    # Tokens issued before this instant are refused (password change, "log out everywhere").
+    # When every session was last ended (password change or reset): shown to operators.
     tokens_valid_after = models.DateTimeField(null=True, blank=True)
+    # Every token carries the version it was issued under (`ver`); bumping it ends every
+    # session at once, durably (the row, not the cache, is the source of truth), and
+    # without the one-second blind spot of comparing `iat` against a time.
+    token_version = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -103,3 +107,17 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} @ {self.tenant_id}: {self.role}"
+
+
+class RevokedSession(models.Model):
+    """A signed-out session: every token of its family (`sid` claim, kept across refresh
+    rotations) is refused until it expires. The database is the source of truth; the
+    platform cache only remembers answers (see accounts.selectors.session_revoked)."""
+
+    sid = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    revoked_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True, help_text="After this, no token of the session is valid anyway.")
+
+    def __str__(self):
+        return f"session {self.sid} of {self.user_id}"

@@ -122,11 +122,9 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         raise InvalidPassword("Current password is incorrect.", field="current_password")
     _check_password(new_password, user)
     user.set_password(new_password)
-    # Token `iat` has one-second resolution; tokens issued in this same second stay valid
-    # only if they are the ones this request returns.
-    user.tokens_valid_after = timezone.now().replace(microsecond=0)
-    user.save(update_fields=["password", "tokens_valid_after", "updated_at"])
+    user.tokens_valid_after = timezone.now()
     tokens_revoke_all(user=user)
+    user.save(update_fields=["password", "tokens_valid_after", "token_version", "updated_at"])
     audit_record(action="user.password_changed", target=user, actor=user, changes={"password": None}, platform=True)
     return user
 

@@ -1,39 +1,82 @@
-"""JWTs bound to one tenant: issuing, refreshing, revoking.
+"""JWTs bound to one tenant and one session: issuing, refreshing, revoking.
 
-Every token carries `schema` (the tenant's schema, or "public" for the platform host)
-and `tenant` (the slug, or null). Authentication refuses a token on any other host.
+Every token carries:
+
+- `schema` (the tenant's schema, or "public" for the platform host) and `tenant` (the
+  slug, or null): authentication refuses a token on any other host;
+- `sid`, its session: set at sign-in and kept across refresh rotations, so signing out
+  ends every token of the session (RevokedSession, in the database);
+- `ver`, the user's token version when it was issued: a password change bumps it and
+  every older token dies at once, whatever second it was minted in;
+- `mid` on tenant hosts, the membership it was issued through: removing a member and
+  adding them again does not revive tokens issued before the removal.
+
+The database is the source of truth for all three; the platform cache only remembers
+its answers, so a cache loss costs queries, never a revoked token coming back.
 """
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
-from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
+from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
 from audit.services import audit_record
 
-from .exceptions import InvalidToken, TokenReused
-from .models import User
-from .selectors import membership_role, revoked_token_key
+from .exceptions import InvalidToken, MembershipInactive, TokenReused, TokenRevoked, TokenWrongTenant
+from .models import RevokedSession, User
+from .selectors import membership_state, request_auth_state, session_revoked_key
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
 
+# Once revoked, a session is remembered as long as one of its access tokens can live.
+_ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+
 SCHEMA_CLAIM = "schema"
 TENANT_CLAIM = "tenant"
+SESSION_CLAIM = "sid"
+VERSION_CLAIM = "ver"
+MEMBERSHIP_CLAIM = "mid"
 
 
 def tokens_issue(*, user: User, tenant: Tenant) -> dict:
+    """A new session's pair for `user` on `tenant`'s host."""
     refresh = RefreshToken.for_user(user)
     refresh[SCHEMA_CLAIM] = tenant.schema_name
     refresh[TENANT_CLAIM] = None if tenant.is_public else tenant.slug
+    refresh[SESSION_CLAIM] = uuid.uuid4().hex
+    refresh[VERSION_CLAIM] = user.token_version
+    if not tenant.is_public:
+        membership = membership_state(tenant_id=tenant.pk, user_id=user.pk)
+        refresh[MEMBERSHIP_CLAIM] = membership.id if membership else None
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
+
+
+def token_check(token: Token, *, user: User, tenant: Tenant) -> str | None:
+    """Refuse a token that is not (or no longer) good for `user` on `tenant`'s host;
+    return the caller's role there (None on the public host). Used per request by the
+    authenticator and on every refresh."""
+    if token.get(SCHEMA_CLAIM) != tenant.schema_name:
+        raise TokenWrongTenant()
+    if token.get(VERSION_CLAIM) != user.token_version or not token.get(SESSION_CLAIM):
+        raise TokenRevoked()
+    membership, revoked = request_auth_state(
+        tenant_id=None if tenant.is_public else tenant.pk, user_id=user.pk, sid=token[SESSION_CLAIM]
+    )
+    if not tenant.is_public and (membership is None or membership.id != token.get(MEMBERSHIP_CLAIM)):
+        raise MembershipInactive()
+    if revoked:
+        raise TokenRevoked()
+    return membership.role if membership else None
 
 
 def _refresh_token_for(raw: str, *, tenant: Tenant) -> RefreshToken:
@@ -57,12 +100,6 @@ def _signed_payload(raw: str) -> dict | None:
         return None
 
 
-def token_issued_before_cutoff(token, user: User) -> bool:
-    """True when the user invalidated all tokens (password change) after this one was made."""
-    cutoff = user.tokens_valid_after
-    return bool(cutoff and datetime.fromtimestamp(token["iat"], tz=UTC) < cutoff.replace(microsecond=0))
-
-
 def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
     """Rotate a refresh token: the old one is blacklisted, a reuse of it answers 401
     and is recorded (after the rotation's rollback, so the record stays)."""
@@ -84,10 +121,12 @@ def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
 def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     refresh = _refresh_token_for(raw_refresh, tenant=tenant)
     user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
-    if user is None or token_issued_before_cutoff(refresh, user):
+    if user is None:
         raise InvalidToken("No active account found for the given token.")
-    if not tenant.is_public and membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
-        raise InvalidToken("No active membership in this tenant.")
+    try:
+        token_check(refresh, user=user, tenant=tenant)
+    except InvalidToken as exc:
+        raise InvalidToken(exc.message) from exc
     # Lock the token's row so two concurrent refreshes of one token cannot both succeed:
     # the second waits, then finds it blacklisted.
     outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).first()
@@ -103,21 +142,36 @@ def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
-def access_token_revoke(token: AccessToken) -> None:
-    """Refuse this access token until it expires on its own."""
-    remaining = int(token["exp"] - datetime.now(tz=UTC).timestamp())
-    if remaining > 0:
-        caches["platform"].set(revoked_token_key(token["jti"]), True, remaining)
+def _session_revoke(token: Token, *, user_id) -> None:
+    """Sign the token's session out, durably, and tell the cache after commit."""
+    sid = token.get(SESSION_CLAIM)
+    if not sid:
+        return
+    expires_at = datetime.fromtimestamp(token["exp"], tz=UTC)
+    revoked, created = RevokedSession.objects.get_or_create(
+        sid=sid, defaults={"user_id": user_id, "expires_at": expires_at}
+    )
+    if not created and revoked.expires_at < expires_at:
+        revoked.expires_at = expires_at
+        revoked.save(update_fields=["expires_at"])
+    # Forget the cached "not revoked" now (a reader then asks the database) and record
+    # the answer once committed, as the membership signals do.
+    key = session_revoked_key(sid)
+    caches["platform"].delete(key)
+    transaction.on_commit(lambda: caches["platform"].set(key, True, _ACCESS_SECONDS))
 
 
 @transaction.atomic
 def tokens_logout(*, raw_refresh: str, tenant: Tenant, access: AccessToken | None = None) -> None:
+    """End the refresh token's session (and the access token's, if another): every
+    token of it is refused from now on, even after the cache is lost."""
     refresh = _refresh_token_for(raw_refresh, tenant=tenant)
     if access is not None and str(access.get("user_id")) != str(refresh.get("user_id")):
         raise InvalidToken("The refresh token belongs to another user.")
     refresh.blacklist()
-    if access is not None:
-        access_token_revoke(access)
+    _session_revoke(refresh, user_id=refresh.get("user_id"))
+    if access is not None and access.get(SESSION_CLAIM) != refresh.get(SESSION_CLAIM):
+        _session_revoke(access, user_id=refresh.get("user_id"))
     user = User.objects.filter(pk=refresh.get("user_id")).first()
     audit_record(
         action="auth.logout",
@@ -129,7 +183,10 @@ def tokens_logout(*, raw_refresh: str, tenant: Tenant, access: AccessToken | Non
 
 
 def tokens_revoke_all(*, user: User) -> None:
-    """Blacklist every outstanding refresh token of the user (password change, deactivation)."""
+    """End every session of the user (password change or reset): bump the token version
+    (the caller saves the user in its transaction) and blacklist outstanding refresh
+    tokens, so they also show as used up in the blacklist tables."""
+    user.token_version += 1
     outstanding = OutstandingToken.objects.filter(user=user).exclude(blacklistedtoken__isnull=False)
     BlacklistedToken.objects.bulk_create(
         [BlacklistedToken(token=token) for token in outstanding], ignore_conflicts=True
