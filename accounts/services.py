@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.encoding import force_bytes, force_str
 from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
-from audit.services import audit_record
+from audit.services import audit_record, security_event_record
 from core.roles import Role, rank
 
 from .exceptions import (
@@ -38,7 +38,7 @@ from .exceptions import (
     RoleNotAllowed,
 )
 from .models import Membership, User, UserManager
-from .selectors import membership_role, user_get_by_email
+from .selectors import membership_exists, membership_role, user_get_by_email
 from .tokens import tokens_issue, tokens_revoke_all
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
@@ -131,18 +131,31 @@ def user_password_change(*, user: User, current_password: str, new_password: str
 
 def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User:
     """The user if the credentials are right and (on a tenant host) the membership is
-    active; otherwise the failure is recorded in this host's trail and refused with
-    one answer for every reason (InvalidCredentials)."""
-    user = authenticate(request, email=email, password=password)
-    if user is not None and (tenant.is_public or membership_role(tenant_id=tenant.pk, user_id=user.pk)):
-        return user
-    audit_record(
-        action="auth.login_failed",
-        object_type="accounts.user",
-        object_id=str(user.pk) if user else "",
-        tenant=tenant,
-        changes={"email": [None, (email or "")[:254]]},
+    active; otherwise InvalidCredentials, one answer for every reason.
+
+    Nothing on the host where it was tried tells a right password of a non-member from
+    a wrong one: the same work is done either way (the account and its membership are
+    looked up before the password is checked), the same answer is given, and the
+    failure goes to the operators' security events. Only a failure against one of this
+    tenant's own members is also written to the tenant's trail, whatever its reason.
+    """
+    account = user_get_by_email(email)
+    member_here = (
+        account is not None and not tenant.is_public and membership_exists(tenant_id=tenant.pk, user_id=account.pk)
     )
+    role = membership_role(tenant_id=tenant.pk, user_id=account.pk) if member_here and account else None
+    user = authenticate(request, email=email, password=password)
+    if user is not None and (tenant.is_public or role):
+        return user
+    security_event_record(kind="login_failed", email=(email or "").strip(), user=account, tenant=tenant)
+    if member_here and account is not None:
+        audit_record(
+            action="auth.login_failed",
+            object_type="accounts.user",
+            object_id=str(account.pk),
+            tenant=tenant,
+            changes={"email": [None, account.email]},
+        )
     raise InvalidCredentials()
 
 

@@ -28,7 +28,7 @@ from core.context import current_meta
 from core.tenancy import current_schema, in_public_schema
 
 from .models import AuditEvent
-from .platform.models import PlatformEvent
+from .platform.models import PlatformEvent, SecurityEvent
 from .sql import guard_function
 
 REDACTED = "[redacted]"
@@ -119,6 +119,26 @@ def audit_record(
         with schema_context(tenant.schema_name):
             return AuditEvent.objects.create(**fields)
     return AuditEvent.objects.create(**fields)
+
+
+def security_event_record(*, kind: str, email: str = "", user=None, tenant=None, details: dict | None = None):
+    """Record `security.<kind>` in the platform log, for operators (never a tenant's
+    trail): the account concerned (`email` as tried, `user` when it exists), the host's
+    tenant, and the request's IP, user agent and id."""
+    meta = current_meta()
+    return PlatformEvent.objects.create(
+        action=f"{SecurityEvent.PREFIX}{kind}",
+        actor_id=getattr(user, "pk", None),
+        actor_email=(email or getattr(user, "email", "") or "")[:254],
+        object_type="accounts.user" if user is not None else "",
+        object_id=str(user.pk) if user is not None else "",
+        changes=clean_changes(details),
+        tenant_slug="" if tenant is None or tenant.is_public else tenant.slug,
+        source=meta.source,
+        request_id=meta.request_id,
+        ip=meta.ip,
+        user_agent=meta.user_agent,
+    )
 
 
 def audit_guard_install() -> None:

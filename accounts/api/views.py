@@ -7,11 +7,12 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import BaseThrottle, ScopedRateThrottle
+from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
 from accounts.models import Membership
+from accounts.throttles import AuthThrottle, LoginAccountThrottle, LoginIPThrottle
 from accounts.tokens import tokens_logout, tokens_refresh
 from core.openapi import errors
 from core.permissions import OwnObjectOrRole, RoleByAction
@@ -21,8 +22,9 @@ from . import serializers as s
 
 
 class AuthThrottled:
-    throttle_classes: Sequence[type[BaseThrottle]] = [ScopedRateThrottle]
-    throttle_scope = "auth"
+    """Per client IP, on every host's shared budget (accounts.throttles)."""
+
+    throttle_classes: Sequence[type[BaseThrottle]] = [AuthThrottle]
 
 
 class CredentialView(APIView):
@@ -34,8 +36,11 @@ class CredentialView(APIView):
 
 
 @extend_schema(tags=["auth"])
-class TokenObtainView(AuthThrottled, CredentialView):
-    """Log in with e-mail and password. On a tenant host only its active members succeed."""
+class TokenObtainView(CredentialView):
+    """Log in with e-mail and password. On a tenant host only its active members succeed.
+    Throttled per account tried, across every host, and per client IP."""
+
+    throttle_classes = [LoginIPThrottle, LoginAccountThrottle]
 
     @extend_schema(request=s.TokenObtainSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 429)})
     def post(self, request):
@@ -60,8 +65,8 @@ class TokenRefreshView(AuthThrottled, CredentialView):
 
 
 @extend_schema(tags=["auth"])
-class LogoutView(APIView):
-    """Blacklist the refresh token and, when sent, revoke the current access token too."""
+class LogoutView(AuthThrottled, APIView):
+    """End the session of the refresh token (and of the access token sent, if another)."""
 
     permission_classes = [AllowAny]
 

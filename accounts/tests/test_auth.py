@@ -269,9 +269,9 @@ def test_register_is_public_host_only_and_can_be_disabled(tenant_a, public_tenan
 
 
 def test_login_is_throttled(tenant_a, monkeypatch):
-    from rest_framework.throttling import ScopedRateThrottle
+    from accounts.throttles import PlatformRateThrottle
 
-    monkeypatch.setattr(ScopedRateThrottle, "THROTTLE_RATES", {"auth": "3/min"})
+    monkeypatch.setattr(PlatformRateThrottle, "THROTTLE_RATES", {"login_ip": "3/min", "login_account": "100/min"})
     codes = [login(tenant_a, "viewer@alpha.test", "wrong-password-1").status_code for _ in range(4)]
     assert codes == [401, 401, 401, 429]
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from .models import PlatformEvent
+from .models import PlatformEvent, SecurityEvent
 
 
 @admin.register(PlatformEvent)
@@ -20,3 +20,16 @@ class PlatformEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(SecurityEvent)
+class SecurityEventAdmin(PlatformEventAdmin):
+    """Failed sign-ins, throttling, token reuse and invitation abuse, per account and IP."""
+
+    list_display = ["at", "action", "account", "ip", "tenant_slug", "user_agent", "request_id"]
+    list_filter = ["action", "at", "tenant_slug"]
+    search_fields = ["actor_email", "ip", "tenant_slug", "request_id"]
+
+    @admin.display(description="Account", ordering="actor_email")
+    def account(self, event):
+        return event.actor_email or "-"

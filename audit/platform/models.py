@@ -1,3 +1,5 @@
+from typing import ClassVar
+
 from django.db import models
 
 from audit.base import EventFields
@@ -12,3 +14,26 @@ class PlatformEvent(EventFields):
 
     class Meta(EventFields.Meta):
         indexes = [models.Index(fields=["object_type", "object_id"], name="platform_event_object_idx")]
+
+
+class SecurityEventManager(models.Manager):
+    def get_queryset(self):
+        return super().get_queryset().filter(action__startswith=SecurityEvent.PREFIX)
+
+
+class SecurityEvent(PlatformEvent):
+    """The platform log's security events (`security.*`): failed sign-ins, throttling,
+    refresh-token reuse, invitation abuse. For operators only: a tenant's own trail
+    never shows them, so trying passwords on one's own tenant host reveals nothing.
+
+    `actor_email`/`actor_id` name the account the event is about (the e-mail that was
+    tried, and its user when one exists), not someone proven to have acted.
+    """
+
+    PREFIX = "security."
+
+    objects: ClassVar[SecurityEventManager] = SecurityEventManager()
+
+    class Meta:
+        proxy = True
+        ordering = ["-at"]

@@ -164,8 +164,11 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
+    # Shared by every host (accounts.throttles); periods may carry a count: 10/15m.
     "DEFAULT_THROTTLE_RATES": {
-        "auth": env("THROTTLE_AUTH", default="20/min"),
+        "login_account": env("THROTTLE_LOGIN_ACCOUNT", default="10/15m"),
+        "login_ip": env("THROTTLE_LOGIN_IP", default="100/15m"),
+        "auth": env("THROTTLE_AUTH", default="60/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

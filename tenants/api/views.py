@@ -7,11 +7,11 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
 from accounts.api.serializers import TokenPairSerializer
 from accounts.api.views import CredentialView
+from accounts.throttles import RegisterThrottle
 from core.openapi import errors
 from core.permissions import HasRole, IsPublicHost
 from core.roles import Role
@@ -60,8 +60,7 @@ class RegisterView(CredentialView):
     """Self-service sign-up on the public host; optionally creates a tenant you own."""
 
     permission_classes = [AllowAny, IsPublicHost]
-    throttle_classes = [ScopedRateThrottle]
-    throttle_scope = "register"
+    throttle_classes = [RegisterThrottle]
 
     @extend_schema(request=s.RegisterSerializer, responses={201: s.RegisteredSerializer, **errors(400, 404, 409, 429)})
     def post(self, request):

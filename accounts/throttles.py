@@ -1,0 +1,86 @@
+"""Throttles for everything that takes credentials, shared by every host.
+
+DRF's throttles keep their counters in the cache; on the `default` cache the key would
+carry the schema, so every tenant host (and every newly registered tenant) would grant
+a fresh budget. These keep theirs in the `platform` cache, whose keys do not depend on
+the host. A refusal is `429` with `Retry-After` (DRF) and a security event for operators.
+
+Rates are `N/<period>` where the period may carry a count: `10/15m`, `20/h`, `60/min`.
+"""
+
+import hashlib
+import re
+
+from django.core.cache import caches
+from rest_framework.throttling import SimpleRateThrottle
+
+from accounts.models import UserManager
+from audit.services import security_event_record
+
+_PERIOD = re.compile(r"^(\d*)\s*([smhd])")
+_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class PlatformRateThrottle(SimpleRateThrottle):
+    """SimpleRateThrottle on the platform cache, with multi-unit periods."""
+
+    @property
+    def cache(self):  # DRF reads a class attribute; a property defers the lookup to first use
+        return caches["platform"]
+
+    def parse_rate(self, rate):
+        if rate is None:
+            return None, None
+        count, period = rate.split("/")
+        match = _PERIOD.match(period.strip())
+        if match is None:
+            raise ValueError(f"Unreadable throttle rate {rate!r}; write e.g. 10/15m.")
+        return int(count), int(match.group(1) or 1) * _SECONDS[match.group(2)]
+
+    def throttle_failure(self):
+        security_event_record(kind="throttled", email=self._account_email(), details={"scope": self.scope})
+        return False
+
+    def _account_email(self) -> str:
+        return ""
+
+    def _key(self, ident: str) -> str:
+        return self.cache_format % {"scope": self.scope, "ident": ident}
+
+
+class ClientIPThrottle(PlatformRateThrottle):
+    """Per client address (X-Forwarded-For trusted only as far as NUM_PROXIES)."""
+
+    def get_cache_key(self, request, view):
+        return self._key(self.get_ident(request))
+
+
+class LoginIPThrottle(ClientIPThrottle):
+    scope = "login_ip"
+
+
+class LoginAccountThrottle(PlatformRateThrottle):
+    """Per account tried, across every host: the budget of guesses against one account
+    does not grow with the number of tenants an attacker registers."""
+
+    scope = "login_account"
+
+    def get_cache_key(self, request, view):
+        email = request.data.get("email") if hasattr(request.data, "get") else None
+        if not isinstance(email, str) or not email.strip():
+            return None  # the view answers 400 for the missing field
+        self.email = UserManager.normalize_email(email)[:254]
+        return self._key(hashlib.sha256(self.email.encode()).hexdigest())
+
+    def _account_email(self) -> str:
+        return getattr(self, "email", "")
+
+
+class AuthThrottle(ClientIPThrottle):
+    """Refresh, logout, invitation acceptance, password change and reset."""
+
+    scope = "auth"
+
+
+class RegisterThrottle(ClientIPThrottle):
+    scope = "register"
