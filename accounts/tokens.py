@@ -29,7 +29,7 @@ from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken, Token
 
-from audit.services import audit_record
+from audit.services import audit_record, security_event_record
 
 from .exceptions import InvalidToken, MembershipInactive, TokenReused, TokenRevoked, TokenWrongTenant
 from .models import RevokedSession, User
@@ -107,6 +107,7 @@ def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
         return _tokens_rotate(raw_refresh=raw_refresh, tenant=tenant)
     except TokenReused as reuse:
         user = User.objects.filter(pk=reuse.user_id).first()
+        security_event_record(kind="token_reuse", user=user, tenant=tenant, details={"jti": reuse.jti})
         audit_record(
             action="auth.token_reuse",
             object_type="token_blacklist.outstandingtoken",

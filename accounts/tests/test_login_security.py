@@ -129,3 +129,12 @@ def test_security_events_never_reach_a_tenants_audit_api(tenant_b, api_client_fo
     assert body["count"] == 0
     everything = api_client_for(tenant_b, role=Role.ADMIN).get("/api/v1/audit-events/").content.decode()
     assert "manager@alpha.test" not in everything
+
+
+def test_refresh_token_reuse_is_a_security_event(tenant_a):
+    client = APIClient(HTTP_HOST=tenant_a.primary_host)
+    pair = _login(tenant_a.primary_host, "member@alpha.test", RIGHT).json()
+    assert client.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).status_code == 200
+    assert client.post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]}).status_code == 401
+    [event] = SecurityEvent.objects.filter(action="security.token_reuse")
+    assert (event.actor_email, event.tenant_slug) == ("member@alpha.test", "alpha")
