@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench lint format clean
+.PHONY: install run test bench fuzz lint format clean
 
 install: $(VENV)/.installed
 
@@ -22,6 +22,9 @@ test: install
 
 bench: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py bench
+
+fuzz: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py fuzz
 
 lint: install
 	$(BIN)/ruff check .

@@ -93,14 +93,18 @@ def bench() -> int:
     return call(sys.executable, "bench/provision.py")
 
 
+def fuzz() -> int:
+    return call(sys.executable, "scripts/fuzz.py")
+
+
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ("run", "test", "bench"):
-        print("usage: scripts/dev.py run | test [pytest args...] | bench", file=sys.stderr)
+    if not argv or argv[0] not in ("run", "test", "bench", "fuzz"):
+        print("usage: scripts/dev.py run | test [pytest args...] | bench | fuzz", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     services = with_services(command)  # held until exit: the embedded servers live as long as this
     try:
-        return {"run": run, "test": lambda: test(rest), "bench": bench}[command]()
+        return {"run": run, "test": lambda: test(rest), "bench": bench, "fuzz": fuzz}[command]()
     finally:
         del services
 
