@@ -91,8 +91,9 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 
 # Through `sh -c` so ${WEB_CONCURRENCY} expands at start; `exec` replaces the
 # shell, so gunicorn receives SIGTERM directly and shuts down gracefully.
-# FORWARDED_ALLOW_IPS (default *: trust X-Forwarded-* from any peer) should list
-# the load balancer's addresses plus 127.0.0.1 when port 8000 is reachable by
-# anything else. Flags not given here can be added via GUNICORN_CMD_ARGS (the
-# command line wins over it). Worker heartbeat files go to /dev/shm (tmpfs).
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --worker-tmp-dir /dev/shm --access-logfile - --forwarded-allow-ips=\"${FORWARDED_ALLOW_IPS:-*}\""]
+# config/gunicorn.py drops gunicorn's Server header and trusts X-Forwarded-*
+# only from FORWARDED_ALLOW_IPS (default 127.0.0.1,::1: the health check). Behind
+# a load balancer, set it to the balancer's addresses plus 127.0.0.1. Flags not
+# given here can be added via GUNICORN_CMD_ARGS (the command line wins over it).
+# Worker heartbeat files go to /dev/shm (tmpfs).
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --config config/gunicorn.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --worker-tmp-dir /dev/shm --access-logfile -"]

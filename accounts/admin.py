@@ -6,7 +6,7 @@ from django.db import transaction
 from audit.admin import AuditedModelAdmin
 from audit.services import audit_record
 
-from .models import Membership, User
+from .models import Invitation, Membership, User
 
 
 class MembershipInline(admin.TabularInline):
@@ -74,6 +74,39 @@ class MembershipAdmin(AuditedModelAdmin):
     list_select_related = ["user", "tenant"]
     autocomplete_fields = ["user", "tenant"]
     readonly_fields = ["joined_at", "updated_at"]
+
+    def audit_tenant(self, obj):
+        return obj.tenant
+
+
+@admin.register(Invitation)
+class InvitationAdmin(AuditedModelAdmin):
+    """Pending invitations, for operators to look up and revoke. They are made, resent and
+    answered through the API only: the e-mailed token exists nowhere else."""
+
+    list_display = ["email", "tenant", "role", "invited_by", "expires_at", "created_at"]
+    list_filter = ["role", "tenant"]
+    search_fields = ["email", "tenant__slug", "tenant__name"]
+    list_select_related = ["tenant", "invited_by"]
+    # A tuple, so that `fields` may share it; never the token's hash.
+    readonly_fields = (
+        "id",
+        "tenant",
+        "email",
+        "role",
+        "invited_by",
+        "expires_at",
+        "sent_at",
+        "created_at",
+        "updated_at",
+    )
+    fields = readonly_fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
     def audit_tenant(self, obj):
         return obj.tenant

@@ -43,7 +43,23 @@ class TokenReused(InvalidToken):
 class InvalidInvitation(ApplicationError):
     code = "invalid_invitation"
     field = "token"
-    default_message = "This invitation link is invalid or has already been used."
+    default_message = "This invitation is invalid, has expired or has already been answered."
+
+
+class InvitationNotFound(NotFound):
+    code = "invitation_not_found"
+    default_message = "No such pending invitation."
+
+
+class AlreadyInvited(Conflict):
+    code = "already_invited"
+    default_message = "An invitation to this address is already pending; resend it instead."
+
+
+class InvalidResetToken(ApplicationError):
+    code = "invalid_reset_token"
+    field = "token"
+    default_message = "This password-reset token is invalid, has expired or has already been used."
 
 
 class InvalidPassword(ApplicationError):

@@ -7,7 +7,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from core.roles import Role
+from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
 
 
 class UserManager(BaseUserManager):
@@ -121,3 +121,56 @@ class RevokedSession(models.Model):
 
     def __str__(self):
         return f"session {self.sid} of {self.user_id}"
+
+
+class Invitation(models.Model):
+    """An offer of a role in a tenant to an e-mail address, pending until the person
+    answers it (or an admin revokes it); the row is then deleted, so its token dies too.
+
+    No user is looked up or created when it is made: the address may or may not have an
+    account, and nothing here says which. Only the SHA-256 of the e-mailed token is kept.
+    """
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    tenant = models.ForeignKey("tenants.Tenant", on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254, help_text="Lowercased, as users' addresses are.")
+    role = models.CharField(max_length=16, choices=ASSIGNABLE_ROLE_CHOICES, default=Role.MEMBER)
+    invited_by = models.ForeignKey(User, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    token_hash = models.CharField(max_length=64, unique=True)
+    expires_at = models.DateTimeField()
+    sent_at = models.DateTimeField(help_text="When the e-mail was last sent (created or resent).")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    audit_actions = {"deleted": "invitation.revoked"}  # an operator's delete in the admin
+
+    class Meta:
+        ordering = ["created_at"]
+        constraints = [
+            models.UniqueConstraint(fields=["tenant", "email"], name="invitation_tenant_email_unique"),
+            # Ownership moves only by transfer, never by invitation.
+            models.CheckConstraint(
+                condition=Q(role__in=[r.value for r in Role if r != Role.OWNER]), name="invitation_role_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["email"], name="invitation_email_idx")]
+
+    def __str__(self):
+        return f"{self.email} invited to {self.tenant_id}: {self.role}"
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+
+class PasswordResetToken(models.Model):
+    """A password-reset token e-mailed to a user: only its SHA-256 is kept; it is
+    deleted when used (with every other of the user's) or once expired."""
+
+    token_hash = models.CharField(max_length=64, primary_key=True)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self):
+        return f"password reset of {self.user_id}"

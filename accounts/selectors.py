@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db.models import QuerySet
+from django.db.models import CharField, F, Q, QuerySet, Value
 
-from .models import Membership, RevokedSession, User
+from .models import Invitation, Membership, RevokedSession, User
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
@@ -97,7 +100,122 @@ def membership_exists(*, tenant_id, user_id) -> bool:
 
 
 def member_list(*, tenant: Tenant) -> QuerySet[Membership]:
-    return Membership.objects.filter(tenant=tenant).select_related("user").order_by("joined_at")
+    return Membership.objects.filter(tenant=tenant).select_related("user", "invited_by").order_by("joined_at")
+
+
+def invitation_list(*, tenant: Tenant) -> QuerySet[Invitation]:
+    """The tenant's pending invitations, expired ones included (they can be resent)."""
+    return Invitation.objects.filter(tenant=tenant).select_related("invited_by").order_by("created_at")
+
+
+MEMBER_STATUS_ACTIVE, MEMBER_STATUS_INVITED = "active", "invited"
+
+
+@dataclass(frozen=True)
+class MemberEntry:
+    """A row of the members list: a membership (`active`, whether or not `is_active`)
+    or a pending invitation (`invited`: no user yet, no `is_active`, no `joined_at`)."""
+
+    id: uuid.UUID
+    status: str
+    email: str
+    role: str
+    user: User | None
+    is_active: bool | None
+    invited_by: User | None
+    joined_at: datetime | None
+    expires_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Membership | Invitation) -> MemberEntry:
+        if isinstance(row, Invitation):
+            return cls(
+                id=row.id,
+                status=MEMBER_STATUS_INVITED,
+                email=row.email,
+                role=row.role,
+                user=None,
+                is_active=None,
+                invited_by=row.invited_by,
+                joined_at=None,
+                expires_at=row.expires_at,
+                created_at=row.created_at,
+                updated_at=row.updated_at,
+            )
+        return cls(
+            id=row.id,
+            status=MEMBER_STATUS_ACTIVE,
+            email=row.user.email,
+            role=row.role,
+            user=row.user,
+            is_active=row.is_active,
+            invited_by=row.invited_by,
+            joined_at=row.joined_at,
+            expires_at=None,
+            created_at=row.joined_at,
+            updated_at=row.updated_at,
+        )
+
+
+# Orderings of the members list, by the name clients use (the memberships' field names).
+MEMBER_ORDERINGS = {"joined_at": "sort_at", "role": "role", "user__email": "sort_email"}
+
+
+def member_entry_list(
+    *,
+    tenant: Tenant,
+    role: str | None = None,
+    is_active: bool | None = None,
+    status: str | None = None,
+    search: str = "",
+    ordering: str = "joined_at",
+) -> QuerySet:
+    """Members and pending invitations in one ordered, sliceable query (a UNION ALL of
+    light rows `{id, kind, ...}`), so the paginator counts and slices in SQL; turn a
+    page of it into entries with `member_entries_load`. Invitations sort by the time
+    they were made where members sort by the time they joined. `is_active` concerns
+    members only: giving it leaves invitations out."""
+    members = Membership.objects.filter(tenant=tenant)
+    invitations = Invitation.objects.filter(tenant=tenant)
+    if role:
+        members, invitations = members.filter(role=role), invitations.filter(role=role)
+    if is_active is not None:
+        members, invitations = members.filter(is_active=is_active), invitations.none()
+    for term in search.replace(",", " ").split():
+        members = members.filter(Q(user__email__icontains=term) | Q(user__full_name__icontains=term))
+        invitations = invitations.filter(email__icontains=term)
+    parts = {MEMBER_STATUS_ACTIVE: members, MEMBER_STATUS_INVITED: invitations}
+    if status:
+        parts = {status: parts[status]}
+    light = [
+        queryset.annotate(
+            kind=Value(kind, output_field=CharField()),
+            sort_at=F("joined_at" if kind == MEMBER_STATUS_ACTIVE else "created_at"),
+            sort_email=F("user__email" if kind == MEMBER_STATUS_ACTIVE else "email"),
+        )
+        .values_list("id", "kind", "role", "sort_at", "sort_email")
+        .order_by()
+        for kind, queryset in parts.items()
+    ]
+    descending, name = ordering.startswith("-"), ordering.lstrip("-")
+    column = MEMBER_ORDERINGS[name]
+    combined = light[0].union(*light[1:], all=True) if len(light) > 1 else light[0]
+    # The id breaks ties, so pages never overlap or skip rows.
+    return combined.order_by(f"-{column}" if descending else column, "id")
+
+
+def member_entries_load(rows: Iterable[Sequence]) -> list[MemberEntry]:
+    """The entries of rows of `member_entry_list` (a page), in the rows' order."""
+    rows = list(rows)
+    ids = {kind: [row[0] for row in rows if row[1] == kind] for kind in (MEMBER_STATUS_ACTIVE, MEMBER_STATUS_INVITED)}
+    found: dict = {
+        **Membership.objects.select_related("user", "invited_by").in_bulk(ids[MEMBER_STATUS_ACTIVE]),
+        **Invitation.objects.select_related("invited_by").in_bulk(ids[MEMBER_STATUS_INVITED]),
+    }
+    # A row deleted between the page's query and this one is left out.
+    return [MemberEntry.of(found[row[0]]) for row in rows if row[0] in found]
 
 
 def user_get_by_email(email: str) -> User | None:

@@ -1,4 +1,5 @@
-"""Writes of users and memberships. Every function is one transaction.
+"""Writes of users, memberships, invitations and password resets. Every function is one
+transaction.
 
 The role rules a user would expect live here, checked against the acting member's role:
 nobody grants or touches a role above their own, the owner is never removed, deactivated
@@ -7,37 +8,40 @@ or demoted (ownership moves only by transfer), and a tenant always keeps its one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import secrets
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.encoding import force_bytes, force_str
-from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 
 from audit.services import audit_record, security_event_record
 from core.roles import Role, rank
 
 from .exceptions import (
+    AlreadyInvited,
     AlreadyMember,
     EmailTaken,
     InvalidCredentials,
     InvalidEmail,
     InvalidInvitation,
     InvalidPassword,
+    InvalidResetToken,
     InvalidRole,
+    InvitationNotFound,
     MembershipNotFound,
     OwnerProtected,
     RoleNotAllowed,
 )
-from .models import Membership, User, UserManager
+from .models import Invitation, Membership, PasswordResetToken, User, UserManager
 from .selectors import membership_exists, membership_role, user_get_by_email
 from .tokens import tokens_issue, tokens_revoke_all
 
@@ -71,7 +75,7 @@ def user_create(
     actor: User | None = None,
     self_service: bool = False,
 ) -> User:
-    """A new user; `password=None` leaves it unusable until an invitation is accepted.
+    """A new user; `password=None` leaves it unusable until a password reset sets one.
 
     `self_service` marks a sign-up: the event is `user.registered`, by the user.
     """
@@ -125,6 +129,7 @@ def user_password_change(*, user: User, current_password: str, new_password: str
     user.tokens_valid_after = timezone.now()
     tokens_revoke_all(user=user)
     user.save(update_fields=["password", "tokens_valid_after", "token_version", "updated_at"])
+    PasswordResetToken.objects.filter(user=user).delete()  # asked for before: no longer wanted
     audit_record(action="user.password_changed", target=user, actor=user, changes={"password": None}, platform=True)
     return user
 
@@ -170,12 +175,6 @@ def session_start(*, user: User, tenant: Tenant, method: str) -> dict:
     return {**tokens, "tenant": tenant, "role": membership_role(tenant_id=tenant.pk, user_id=user.pk)}
 
 
-@dataclass(frozen=True)
-class MemberAdded:
-    membership: Membership
-    invited: bool
-
-
 def _check_can_grant(*, actor_role: str, role: str) -> None:
     if role not in Role.values:
         raise InvalidRole(f'"{role}" is not a role; choose one of {", ".join(Role.values)}.')
@@ -204,45 +203,259 @@ def _membership_event(action: str, membership: Membership, actor: User | None, c
 
 
 @transaction.atomic
-def membership_create(*, tenant: Tenant, user: User, role: str, actor: User | None = None) -> Membership:
-    membership = Membership.objects.create(tenant=tenant, user=user, role=role, invited_by=actor)
+def membership_create(
+    *, tenant: Tenant, user: User, role: str, actor: User | None = None, invited_by: User | None = None
+) -> Membership:
+    """`invited_by` defaults to the actor; an accepted invitation names its inviter."""
+    membership = Membership.objects.create(tenant=tenant, user=user, role=role, invited_by=invited_by or actor)
     _membership_event("membership.added", membership, actor, {"role": [None, role]})
     return membership
 
 
-def _send_invitation(*, user: User, tenant: Tenant, invited_by: User) -> None:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    host = tenant.primary_host
-    send_mail(
-        subject=f"You are invited to {tenant.name} on Tessera",
-        message=(
-            f"{invited_by.get_full_name()} invited you to {tenant.name}.\n\n"
-            f"Choose a password to accept:\n"
-            f"  POST https://{host}/api/v1/auth/invitation/accept/\n"
-            f'  {{"uid": "{uid}", "token": "{token}", "password": "<your new password>"}}\n'
-        ),
-        from_email=None,
-        recipient_list=[user.email],
+def _secret_token() -> tuple[str, str]:
+    """A random token to e-mail, and its SHA-256: all that is stored of it."""
+    token = secrets.token_urlsafe(32)
+    return token, _secret_hash(token)
+
+
+def _secret_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _invitation_event(action: str, invitation: Invitation, actor: User | None, changes: dict) -> None:
+    """Invitation events go to the tenant's own trail, whichever host made the change."""
+    audit_record(
+        action=action,
+        target=invitation,
+        actor=actor,
+        tenant=invitation.tenant,
+        changes={"email": [None, invitation.email], **changes},
     )
 
 
+def _invitation_mail(*, invitation: Invitation, token: str, link_base: str) -> None:
+    """One e-mail for everyone: it cannot say whether the address has an account."""
+    tenant, inviter = invitation.tenant, invitation.invited_by
+    by = f"{inviter.get_full_name()} ({inviter.email})" if inviter else "An administrator"
+    send_mail(
+        subject=f"You are invited to {tenant.name} on Tessera",
+        message=(
+            f"{by} invited you to join {tenant.name} on Tessera as {invitation.role}.\n\n"
+            "New to Tessera? Choose a password to create your account and join:\n"
+            f"  POST {link_base}/api/v1/auth/invitation/accept/\n"
+            f'  {{"token": "{token}", "password": "<your new password>"}}\n\n'
+            "Already have a Tessera account with this address? Sign in, then accept it:\n"
+            f"  POST /api/v1/me/invitations/{invitation.id}/accept/  (or /decline/)\n\n"
+            f"The invitation expires on {invitation.expires_at:%Y-%m-%d %H:%M} UTC. "
+            "If you did not expect it, ignore this e-mail.\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
+
+
+def _invitation_token_renew(invitation: Invitation) -> str:
+    """Give the invitation a new token (returned, to e-mail) and a new expiry."""
+    token, invitation.token_hash = _secret_token()
+    invitation.sent_at = timezone.now()
+    invitation.expires_at = invitation.sent_at + timedelta(days=settings.INVITATION_TTL_DAYS)
+    return token
+
+
+def _invitation_mail_on_commit(*, invitation: Invitation, token: str, link_base: str | None) -> None:
+    base = link_base or f"https://{invitation.tenant.primary_host}"
+    # After commit: a rolled-back invitation must reach nobody's mailbox.
+    transaction.on_commit(lambda: _invitation_mail(invitation=invitation, token=token, link_base=base))
+
+
+def _invitation_locked(invitation_id) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("tenant", "invited_by")
+        .filter(pk=invitation_id)
+        .first()
+    )
+    if invitation is None:  # answered or revoked meanwhile
+        raise InvitationNotFound()
+    return invitation
+
+
 @transaction.atomic
-def member_add(*, tenant: Tenant, email: str, role: str, actor: User, actor_role: str) -> MemberAdded:
-    """Add an existing user by e-mail, or invite a new one (a user with no password yet)."""
+def invitation_create(
+    *, tenant: Tenant, email: str, role: str, actor: User, actor_role: str, link_base: str | None = None
+) -> Invitation:
+    """Invite an address to the tenant with a role; `link_base` is how the tenant's
+    host is reached (`https://<host>` unless given).
+
+    No account is looked up or created: the same queries run, the same answer comes back
+    and the same e-mail goes out whether or not the address has an account. The person
+    accepts signed in (an account of theirs) or by choosing a password (a new account).
+    """
     _check_can_grant(actor_role=actor_role, role=role)
-    existing = user_get_by_email(email)
-    invited = existing is None
-    if existing is None:
-        user = user_create(email=email, password=None, actor=actor)
-    elif Membership.objects.filter(tenant=tenant, user=existing).exists():
-        raise AlreadyMember()
-    else:
-        user = existing
-    membership = membership_create(tenant=tenant, user=user, role=role, actor=actor)
-    if invited or not user.has_usable_password():
-        transaction.on_commit(lambda: _send_invitation(user=user, tenant=tenant, invited_by=actor))
-    return MemberAdded(membership=membership, invited=invited)
+    email = _clean_email(email)
+    # Admins see their members anyway: saying so tells them nothing about an account.
+    if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
+        raise AlreadyMember("This address belongs to a member of the tenant already.")
+    invitation = Invitation(tenant=tenant, email=email, role=role, invited_by=actor)
+    token = _invitation_token_renew(invitation)
+    try:
+        with transaction.atomic():
+            invitation.save()
+    except IntegrityError as exc:  # the (tenant, email) pair is pending already
+        raise AlreadyInvited() from exc
+    _invitation_event("invitation.created", invitation, actor, {"role": [None, role]})
+    _invitation_mail_on_commit(invitation=invitation, token=token, link_base=link_base)
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(
+    *, invitation: Invitation, actor: User, actor_role: str, link_base: str | None = None
+) -> Invitation:
+    """E-mail the invitation again with a new token (the old link stops working) and a
+    new expiry, expired or not."""
+    invitation = _invitation_locked(invitation.pk)
+    _check_can_grant(actor_role=actor_role, role=invitation.role)
+    before = invitation.expires_at
+    token = _invitation_token_renew(invitation)
+    invitation.save(update_fields=["token_hash", "sent_at", "expires_at", "updated_at"])
+    _invitation_event("invitation.resent", invitation, actor, {"expires_at": [before, invitation.expires_at]})
+    _invitation_mail_on_commit(invitation=invitation, token=token, link_base=link_base)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, actor: User, actor_role: str) -> None:
+    invitation = _invitation_locked(invitation.pk)
+    _check_can_grant(actor_role=actor_role, role=invitation.role)
+    _invitation_event("invitation.revoked", invitation, actor, {"role": [invitation.role, None]})
+    invitation.delete()
+
+
+def _invitation_for(*, invitation_id, user: User) -> Invitation:
+    """The user's pending, unexpired invitation, locked; InvitationNotFound otherwise."""
+    invitation = _invitation_locked(invitation_id)
+    if invitation.email != UserManager.normalize_email(user.email) or invitation.is_expired:
+        raise InvitationNotFound()
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    """The signed-in invitee joins: the invitation becomes their membership."""
+    invitation = _invitation_for(invitation_id=invitation.pk, user=user)
+    if Membership.objects.filter(tenant=invitation.tenant, user=user).exists():
+        raise AlreadyMember("You are a member of this tenant already.")
+    membership = membership_create(
+        tenant=invitation.tenant, user=user, role=invitation.role, actor=user, invited_by=invitation.invited_by
+    )
+    _invitation_event("invitation.accepted", invitation, user, {"role": [None, invitation.role]})
+    invitation.delete()
+    return membership
+
+
+@transaction.atomic
+def invitation_decline(*, invitation: Invitation, user: User) -> None:
+    invitation = _invitation_for(invitation_id=invitation.pk, user=user)
+    _invitation_event("invitation.declined", invitation, user, {"role": [invitation.role, None]})
+    invitation.delete()
+
+
+@transaction.atomic
+def invitation_accept_new_account(*, tenant: Tenant, token: str, password: str, full_name: str = "") -> User:
+    """Redeem the e-mailed token on the tenant's host: the account is created now, with
+    its membership; the token is used up.
+
+    The token proves the mailbox, so its holder may learn that the address has an
+    account already (409 `email_taken`): they then sign in and accept it from
+    `/me/invitations/`, and the invitation stays pending.
+    """
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("tenant", "invited_by")
+        .filter(tenant=tenant, token_hash=_secret_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    if invitation is None:
+        raise InvalidInvitation()
+    if user_get_by_email(invitation.email) is not None:
+        raise EmailTaken(
+            "An account with this e-mail address exists: sign in and accept the invitation from /me/invitations/."
+        )
+    user = user_create(email=invitation.email, password=password, full_name=full_name, self_service=True)
+    membership_create(
+        tenant=invitation.tenant, user=user, role=invitation.role, actor=user, invited_by=invitation.invited_by
+    )
+    _invitation_event("invitation.accepted", invitation, user, {"role": [None, invitation.role]})
+    invitation.delete()
+    return user
+
+
+def password_reset_request(*, email: str, link_base: str | None = None) -> None:
+    """E-mail a single-use, expiring reset token to the active account with this
+    address, if there is one; otherwise do nothing. Runs in a task
+    (accounts.tasks.password_reset_send): the endpoint answers 202 before any of this,
+    so neither its answer nor its timing says whether the account exists."""
+    user = user_get_by_email(email)
+    if user is not None and user.is_active:
+        _password_reset_issue(user=user, link_base=link_base or f"https://{settings.PUBLIC_DOMAIN}")
+
+
+@transaction.atomic
+def _password_reset_issue(*, user: User, link_base: str) -> PasswordResetToken:
+    token, token_hash = _secret_token()
+    expires_at = timezone.now() + timedelta(minutes=settings.PASSWORD_RESET_TTL_MINUTES)
+    reset = PasswordResetToken.objects.create(token_hash=token_hash, user=user, expires_at=expires_at)
+    audit_record(
+        action="user.password_reset_requested",
+        target=user,
+        changes={"expires_at": [None, expires_at]},
+        platform=True,
+    )
+    transaction.on_commit(
+        lambda: send_mail(
+            subject="Reset your Tessera password",
+            message=(
+                "Someone, hopefully you, asked to reset the password of your Tessera account.\n\n"
+                "Choose a new one (every session of the account then ends):\n"
+                f"  POST {link_base}/api/v1/auth/password/reset/confirm/\n"
+                f'  {{"token": "{token}", "password": "<your new password>"}}\n\n'
+                f"The token works once, until {expires_at:%Y-%m-%d %H:%M} UTC. "
+                "If you did not ask for it, ignore this e-mail: your password stays as it is.\n"
+            ),
+            from_email=None,
+            recipient_list=[user.email],
+        )
+    )
+    return reset
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, password: str) -> User:
+    """Set the password of the token's account and end every session of it; the token
+    and every other reset token of the account are used up."""
+    reset = (
+        PasswordResetToken.objects.select_for_update()
+        .filter(token_hash=_secret_hash(token), expires_at__gt=timezone.now())
+        .first()
+    )
+    user = User.objects.select_for_update().filter(pk=reset.user_id, is_active=True).first() if reset else None
+    if user is None:
+        raise InvalidResetToken()
+    _check_password(password, user)
+    user.set_password(password)
+    user.tokens_valid_after = timezone.now()
+    tokens_revoke_all(user=user)
+    user.save(update_fields=["password", "tokens_valid_after", "token_version", "updated_at"])
+    PasswordResetToken.objects.filter(user=user).delete()
+    audit_record(action="user.password_reset", target=user, actor=user, changes={"password": None}, platform=True)
+    return user
+
+
+def password_reset_tokens_purge() -> int:
+    """Delete expired reset tokens (daily cleanup); returns how many."""
+    deleted, _ = PasswordResetToken.objects.filter(expires_at__lte=timezone.now()).delete()
+    return deleted
 
 
 @transaction.atomic
@@ -310,29 +523,3 @@ def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Memb
     _membership_event("membership.changed", current, actor, {"role": [Role.OWNER, Role.ADMIN]})
     _membership_event("tenant.ownership_transferred", target, actor, {"role": [previous_role, Role.OWNER]})
     return target
-
-
-def _invited_user(*, tenant: Tenant, uid: str) -> User:
-    """The member of `tenant` that an invitation link's `uid` names, or InvalidInvitation."""
-    try:
-        user = User.objects.filter(pk=force_str(urlsafe_base64_decode(uid))).first()
-    except (ValueError, TypeError, UnicodeDecodeError, ValidationError):
-        user = None
-    if user is None or membership_role(tenant_id=tenant.pk, user_id=user.pk) is None:
-        raise InvalidInvitation()
-    return user
-
-
-@transaction.atomic
-def invitation_accept(*, tenant: Tenant, uid: str, token: str, password: str, full_name: str = "") -> User:
-    """Set the invited member's password (the link's token proves the e-mail reached them)."""
-    user = _invited_user(tenant=tenant, uid=uid)
-    if not default_token_generator.check_token(user, token):
-        raise InvalidInvitation()
-    if full_name:
-        user.full_name = full_name.strip()
-    _check_password(password, user)
-    user.set_password(password)
-    user.save(update_fields=["password", "full_name", "updated_at"])
-    audit_record(action="user.invitation_accepted", target=user, actor=user, changes={"password": None}, platform=True)
-    return user

@@ -59,11 +59,9 @@ class LoginIPThrottle(ClientIPThrottle):
     scope = "login_ip"
 
 
-class LoginAccountThrottle(PlatformRateThrottle):
-    """Per account tried, across every host: the budget of guesses against one account
-    does not grow with the number of tenants an attacker registers."""
-
-    scope = "login_account"
+class AccountThrottle(PlatformRateThrottle):
+    """Per e-mail address in the body (hashed in the key), across every host, whether or
+    not an account has that address."""
 
     def get_cache_key(self, request, view):
         email = request.data.get("email") if hasattr(request.data, "get") else None
@@ -76,6 +74,19 @@ class LoginAccountThrottle(PlatformRateThrottle):
         return getattr(self, "email", "")
 
 
+class LoginAccountThrottle(AccountThrottle):
+    """Per account tried: the budget of guesses against one account does not grow with
+    the number of tenants an attacker registers."""
+
+    scope = "login_account"
+
+
+class PasswordResetThrottle(AccountThrottle):
+    """Reset e-mails asked for one address: nobody floods a mailbox from many addresses."""
+
+    scope = "password_reset"
+
+
 class AuthThrottle(ClientIPThrottle):
     """Refresh, logout, invitation acceptance, password change and reset."""
 
@@ -84,3 +95,23 @@ class AuthThrottle(ClientIPThrottle):
 
 class RegisterThrottle(ClientIPThrottle):
     scope = "register"
+
+
+class InvitationThrottle(PlatformRateThrottle):
+    """Invitations sent or resent per tenant, whoever sends them: a tenant cannot be used
+    to mail strangers without bound. A refusal is an `invitation_abuse` security event."""
+
+    scope = "invitation"
+
+    def get_cache_key(self, request, view):
+        self.request = request
+        return self._key(str(request.tenant.pk))
+
+    def throttle_failure(self):
+        security_event_record(
+            kind="invitation_abuse",
+            user=self.request.user,
+            tenant=self.request.tenant,
+            details={"scope": self.scope},
+        )
+        return False

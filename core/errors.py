@@ -52,3 +52,34 @@ class NotFound(ApplicationError):
 class Conflict(ApplicationError):
     status_code: int = HTTPStatus.CONFLICT
     code = "conflict"
+
+
+# Refusals of the request itself, before any rule: what Django, the parsers or the
+# middleware refuse as unreadable or too large (see core.exceptions.error_for_django).
+
+
+class BadRequest(ApplicationError):
+    code = "bad_request"
+    default_message = "The request could not be understood."
+
+
+class TooManyFields(ApplicationError):
+    code = "too_many_fields"
+    default_message = "The request has too many fields or files."
+
+
+class RequestTooLarge(ApplicationError):
+    status_code: int = HTTPStatus.REQUEST_ENTITY_TOO_LARGE
+    code = "request_too_large"
+    default_message = "The request body is too large."
+
+
+class UriTooLong(ApplicationError):
+    status_code: int = HTTPStatus.REQUEST_URI_TOO_LONG
+    code = "uri_too_long"
+    default_message = "The request URL is too long."
+
+
+class CsrfFailed(Forbidden):
+    code = "csrf_failed"
+    default_message = "CSRF verification failed."

@@ -2,17 +2,18 @@
 
 Application errors carry an HTTP status and a stable `code`; DRF's own errors get their
 `code` added, so every error body reads `{"detail": ..., "code": ...}` (or DRF's field
-dict for invalid input). Code outside DRF (middleware, Django's 404/500 handlers) answers
-through `error_json_response`, so its bodies have the same shape.
+dict for invalid input). Code outside DRF (middleware, Django's 400/403/404/500 handlers)
+answers through `error_json_response`, so its bodies have the same shape.
 """
 
+from django.core import exceptions as django_errors
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError
+from core.errors import ApplicationError, BadRequest, RequestTooLarge, TooManyFields
 
 # The challenge a 401 carries (RFC 6750), the same one simplejwt's authentication sends.
 BEARER_CHALLENGE = 'Bearer realm="api"'
@@ -36,7 +37,20 @@ def error_json_response(exc: ApplicationError) -> JsonResponse:
     return response
 
 
+def error_for_django(exc: Exception | None) -> ApplicationError:
+    """The application error for what Django refuses as a bad request (its handler400
+    cases): a body over DATA_UPLOAD_MAX_MEMORY_SIZE is a 413, too many fields a 400.
+    Other suspicious requests get a plain 400 that repeats nothing of the request."""
+    if isinstance(exc, django_errors.RequestDataTooBig):
+        return RequestTooLarge()
+    if isinstance(exc, django_errors.TooManyFieldsSent | django_errors.TooManyFilesSent):
+        return TooManyFields()
+    return BadRequest()
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, django_errors.SuspiciousOperation | django_errors.BadRequest):
+        exc = error_for_django(exc)
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc), status=exc.status_code, headers=_headers(exc))
     if isinstance(exc, Http404):

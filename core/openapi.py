@@ -1,8 +1,14 @@
-"""Shared OpenAPI pieces: the error responses every endpoint documents."""
+"""Shared OpenAPI pieces: the error responses every endpoint documents, and the schema
+class that documents the Idempotency-Key header on every POST."""
 
+import copy
+
+from drf_spectacular import openapi
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+
+from core import idempotency
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -22,6 +28,8 @@ ERRORS = {
     403: OpenApiResponse(_ERROR, description="Your role does not allow this, or the tenant is suspended."),
     404: OpenApiResponse(_ERROR, description="Not found in this tenant."),
     409: OpenApiResponse(_ERROR, description="Conflicts with the current state (duplicate, stock, transition, owner)."),
+    413: OpenApiResponse(_ERROR, description="The request body is over the size limit (code request_too_large)."),
+    414: OpenApiResponse(_ERROR, description="The URL is over the length limit (code uri_too_long)."),
     429: OpenApiResponse(_ERROR, description="Too many attempts; retry later."),
 }
 
@@ -29,3 +37,79 @@ ERRORS = {
 def errors(*codes: int) -> dict:
     """`responses={200: X, **errors(400, 401)}` in `extend_schema`."""
     return {code: ERRORS[code] for code in codes}
+
+
+# Printable ASCII, not only spaces (core.idempotency.key_is_valid).
+_KEY_SCHEMA = {
+    "type": "string",
+    "minLength": 1,
+    "maxLength": idempotency.KEY_MAX_LENGTH,
+    "pattern": "^[ -~]*[!-~][ -~]*$",
+}
+IDEMPOTENCY_KEY = OpenApiParameter(
+    name=idempotency.HEADER,
+    type=_KEY_SCHEMA,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Makes a retry safe: the same key with the same request within 24 hours returns the first "
+        "answer (with `Idempotent-Replayed: true`) instead of doing the work again; the same key with "
+        "another request answers 422 `idempotency_key_reused`, and while the first is still running, 409 "
+        "`idempotency_key_in_use`. Keys are yours alone, per tenant; use a new random one (a UUID) per "
+        "operation. 1 to 255 printable ASCII characters."
+    ),
+)
+IDEMPOTENCY_KEY_IGNORED = OpenApiParameter(
+    name=idempotency.HEADER,
+    type=_KEY_SCHEMA,
+    location=OpenApiParameter.HEADER,
+    description=(
+        "Accepted but not applied here: this endpoint takes or returns credentials, which are never "
+        "stored or replayed. It is safe to retry as it is. 1 to 255 printable ASCII characters."
+    ),
+)
+_REPLAYED = {
+    idempotency.REPLAYED_HEADER: {
+        "schema": {"type": "string", "enum": ["true"]},
+        "description": "Present when this is the stored answer to an earlier request with the same Idempotency-Key.",
+    }
+}
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, plus what the kernel does to every POST (core.idempotency): the
+    Idempotency-Key header, the answers it may cause, and the replay header."""
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        if self.method != "POST":
+            return parameters
+        return [*parameters, IDEMPOTENCY_KEY_IGNORED if idempotency.is_exempt(self.view) else IDEMPOTENCY_KEY]
+
+    def get_operation(self, *args, **kwargs):
+        operation = super().get_operation(*args, **kwargs)
+        if operation is None or self.method != "POST":
+            return operation
+        responses = operation["responses"]
+        self._document_error(responses, "400", "A malformed Idempotency-Key (code idempotency_key_invalid).")
+        if idempotency.is_exempt(self.view):
+            return operation
+        for code, response in responses.items():
+            if code < "500" and int(code) not in (401, 403, 429):
+                response.setdefault("headers", {}).update(copy.deepcopy(_REPLAYED))
+        self._document_error(
+            responses, "409", "A request with the same Idempotency-Key is still in progress (idempotency_key_in_use)."
+        )
+        self._document_error(
+            responses, "422", "The Idempotency-Key was used for a different request (idempotency_key_reused)."
+        )
+        return operation
+
+    def _document_error(self, responses: dict, code: str, description: str) -> None:
+        """Add `description` to the operation's answer `code`, or add that answer."""
+        if code in responses:
+            existing = responses[code].get("description", "")
+            also = description[0].lower() + description[1:]
+            responses[code]["description"] = f"{existing} Or: {also}" if existing else description
+            return
+        error = self.resolve_serializer(ErrorSerializer, "response").ref
+        responses[code] = {"content": {"application/json": {"schema": dict(error)}}, "description": description}

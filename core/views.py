@@ -1,9 +1,25 @@
-"""Django's 404 and 500 handlers, answering in the API's JSON error shape."""
+"""Django's error handlers (handler400/403/404/500, CSRF failures), answering in the
+API's JSON error shape. Both URLconfs name them."""
 
 from django.http import JsonResponse
 
-from core.errors import NotFound
-from core.exceptions import error_json_response
+from core.errors import CsrfFailed, Forbidden, NotFound
+from core.exceptions import error_for_django, error_json_response
+
+
+def bad_request(request, exception=None):
+    """Django's 400s, among them a body over DATA_UPLOAD_MAX_MEMORY_SIZE (413) and too
+    many fields, when read outside DRF (the admin's forms, a middleware)."""
+    return error_json_response(error_for_django(exception))
+
+
+def permission_denied(request, exception=None):
+    return error_json_response(Forbidden())
+
+
+def csrf_failure(request, reason=""):
+    """CSRF_FAILURE_VIEW. Only session-authenticated forms (the admin) check CSRF."""
+    return error_json_response(CsrfFailed())
 
 
 def not_found(request, exception=None):

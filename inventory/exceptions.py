@@ -8,6 +8,15 @@ class InsufficientStock(Conflict):
         super().__init__(f"Only {available} of {sku} in {warehouse}; {requested} requested. Nothing was changed.")
 
 
+class StockLimitExceeded(Conflict):
+    """A movement would take a stock level beyond what it can hold (QUANTITY_MAX)."""
+
+    code = "stock_limit_exceeded"
+
+    def __init__(self, *, sku: str, warehouse: str, limit):
+        super().__init__(f"{warehouse} cannot hold more than {limit} of {sku}. Nothing was changed.")
+
+
 class InvalidTransition(Conflict):
     code = "invalid_transition"
 

@@ -16,6 +16,11 @@ from core.models import UUIDModel
 
 QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+# The largest quantity a column holds: 99,999,999,999.999. A movement that would take a
+# stock level beyond it is refused (StockLimitExceeded), so a level always fits.
+QUANTITY_MAX = Decimal(10) ** (QUANTITY["max_digits"] - QUANTITY["decimal_places"]) - Decimal(1).scaleb(
+    -QUANTITY["decimal_places"]
+)
 
 
 class Supplier(UUIDModel):

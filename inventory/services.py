@@ -2,7 +2,8 @@
 
 Stock changes lock the StockLevel rows they touch, always in primary-key order, so two
 transfers in opposite directions queue instead of deadlocking, and concurrent issues
-cannot oversell: stock never goes negative (InsufficientStock, nothing written).
+cannot oversell: stock never goes negative (InsufficientStock, nothing written), and
+never grows beyond what its column holds (StockLimitExceeded, nothing written).
 """
 
 from collections.abc import Iterable
@@ -23,8 +24,10 @@ from .exceptions import (
     InvalidTransition,
     NotEditable,
     StillReferenced,
+    StockLimitExceeded,
 )
 from .models import (
+    QUANTITY_MAX,
     MovementKind,
     Product,
     PurchaseRequest,
@@ -155,6 +158,8 @@ def _check_kind(kind, from_warehouse, to_warehouse, quantity) -> None:
         raise InvalidMovement("A transfer needs two different warehouses.", field="to_warehouse")
     if quantity < 0 or (quantity == 0 and kind != MovementKind.ADJUSTMENT):
         raise InvalidMovement("Quantity must be greater than zero.", field="quantity")
+    if quantity > QUANTITY_MAX:
+        raise InvalidMovement(f"Quantity must be at most {QUANTITY_MAX}.", field="quantity")
 
 
 @transaction.atomic
@@ -170,7 +175,13 @@ def stock_movement_record(
     note: str = "",
     purchase_request: PurchaseRequest | None = None,
 ) -> StockMovement:
-    """Record a movement and change the stock it moves, together or not at all."""
+    """Record a movement and change the stock it moves, together or not at all.
+
+    Refused with 409, nothing written: taking more than a warehouse holds
+    (`insufficient_stock`), or a receipt or transfer that would take the target's
+    level beyond QUANTITY_MAX (`stock_limit_exceeded`). The input is valid either way;
+    the current stock is what refuses it.
+    """
     _check_kind(kind, from_warehouse, to_warehouse, quantity)
     levels = _locked_levels(product, [w for w in (from_warehouse, to_warehouse) if w is not None])
     delta = None
@@ -188,6 +199,8 @@ def stock_movement_record(
             target.quantity = quantity
         else:
             target.quantity += quantity
+        if target.quantity > QUANTITY_MAX:
+            raise StockLimitExceeded(sku=product.sku, warehouse=to_warehouse.code, limit=QUANTITY_MAX)
     for level in levels.values():
         level.save(update_fields=["quantity", "updated_at"])
     who = _by(actor)

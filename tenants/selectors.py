@@ -3,9 +3,10 @@
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import QuerySet
+from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
-from accounts.models import Membership, User
+from accounts.models import Invitation, Membership, User, UserManager
 
 from .models import Domain, Tenant, TenantStatus
 
@@ -74,3 +75,17 @@ def tenant_list_for_user(*, user: User) -> list[Tenant]:
         membership.tenant.role = membership.role  # read by MyTenantSerializer
         tenants.append(membership.tenant)
     return tenants
+
+
+def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
+    """The pending, unexpired invitations to the user's e-mail address, from active
+    tenants, oldest first: what `/me/invitations/` shows and lets the user answer."""
+    return (
+        Invitation.objects.filter(
+            email=UserManager.normalize_email(user.email),
+            expires_at__gt=timezone.now(),
+            tenant__status=TenantStatus.ACTIVE,
+        )
+        .select_related("tenant", "invited_by")
+        .order_by("created_at")
+    )

@@ -1,18 +1,22 @@
 from rest_framework import serializers
 
-from accounts.models import Membership, User
+from accounts.models import User
+from accounts.selectors import MEMBER_ORDERINGS, MEMBER_STATUS_ACTIVE, MEMBER_STATUS_INVITED
 from core.http import base_url
 from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
+from core.serializers import EmailField, ModelSerializer, SlugField, StringField
+
+MEMBER_STATUS_CHOICES = [(MEMBER_STATUS_ACTIVE, "Member"), (MEMBER_STATUS_INVITED, "Invited, not yet accepted")]
 
 
-class UserSerializer(serializers.ModelSerializer):
+class UserSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "full_name", "date_joined"]
         read_only_fields = fields
 
 
-class UserBriefSerializer(serializers.ModelSerializer):
+class UserBriefSerializer(ModelSerializer):
     class Meta:
         model = User
         fields = ["id", "email", "full_name"]
@@ -25,8 +29,8 @@ class TenantRefSerializer(serializers.Serializer):
     """A tenant: its id, slug, name, host and base URL."""
 
     id = serializers.UUIDField(read_only=True)
-    slug = serializers.SlugField(read_only=True, help_text="Subdomain: <slug>.<PUBLIC_DOMAIN>")
-    name = serializers.CharField(read_only=True)
+    slug = SlugField(read_only=True, help_text="Subdomain: <slug>.<PUBLIC_DOMAIN>")
+    name = StringField(read_only=True)
     host = serializers.SerializerMethodField()
     url = serializers.SerializerMethodField()
 
@@ -44,64 +48,106 @@ class MeSerializer(serializers.Serializer):
 
 
 class ProfileUpdateSerializer(serializers.Serializer):
-    full_name = serializers.CharField(max_length=200, allow_blank=True)
+    """PATCH: every field optional; what is left out stays as it is."""
+
+    full_name = StringField(max_length=200, allow_blank=True, required=False)
 
 
 class PasswordChangeSerializer(serializers.Serializer):
-    current_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
-    new_password = serializers.CharField(write_only=True, max_length=128, trim_whitespace=False)
+    current_password = StringField(write_only=True, max_length=128, trim_whitespace=False)
+    new_password = StringField(write_only=True, max_length=128, trim_whitespace=False)
 
 
 class TokenObtainSerializer(serializers.Serializer):
-    email = serializers.CharField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
+    email = StringField(max_length=254)
+    password = StringField(max_length=128, trim_whitespace=False, write_only=True)
 
 
 class TokenPairSerializer(serializers.Serializer):
-    access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
+    access = StringField(read_only=True)
+    refresh = StringField(read_only=True)
     tenant = TenantRefSerializer(read_only=True, allow_null=True)
     role = serializers.ChoiceField(choices=Role.choices, read_only=True, allow_null=True)
 
 
 class TokenRefreshInputSerializer(serializers.Serializer):
-    refresh = serializers.CharField(max_length=2048)
+    refresh = StringField(max_length=2048)
 
 
 class TokenRefreshOutputSerializer(serializers.Serializer):
-    access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
+    access = StringField(read_only=True)
+    refresh = StringField(read_only=True)
 
 
 class InvitationAcceptSerializer(serializers.Serializer):
-    uid = serializers.CharField(max_length=64)
-    token = serializers.CharField(max_length=128)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    token = StringField(max_length=128, help_text="The token of the invitation e-mail.")
+    password = StringField(max_length=128, trim_whitespace=False, write_only=True)
+    full_name = StringField(max_length=200, required=False, allow_blank=True, default="")
 
 
-class MemberSerializer(serializers.ModelSerializer):
-    user = UserBriefSerializer(read_only=True)
+class DetailSerializer(serializers.Serializer):
+    detail = StringField(read_only=True)
 
-    class Meta:
-        model = Membership
-        fields = ["id", "user", "role", "is_active", "joined_at", "updated_at"]
-        read_only_fields = fields
+
+class PasswordResetRequestSerializer(serializers.Serializer):
+    email = EmailField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    token = StringField(max_length=128, help_text="The token of the password-reset e-mail.")
+    password = StringField(max_length=128, trim_whitespace=False, write_only=True)
+
+
+# Both read an `accounts.selectors.MemberEntry`, made of a membership or an invitation.
+class InvitationSerializer(serializers.Serializer):
+    """A pending invitation: it names the address invited, never an account."""
+
+    id = serializers.UUIDField(read_only=True)
+    email = EmailField(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    status = serializers.ChoiceField(choices=MEMBER_STATUS_CHOICES, read_only=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    invited_by = UserBriefSerializer(read_only=True, allow_null=True)
+    created_at = serializers.DateTimeField(read_only=True)
+    updated_at = serializers.DateTimeField(read_only=True)
+
+
+class MemberSerializer(InvitationSerializer):
+    """A row of the members list: a member (`status` active; `is_active` says whether
+    enabled) or a pending invitation (`status` invited; `user`, `is_active` and
+    `joined_at` null, `expires_at` set)."""
+
+    user = UserBriefSerializer(read_only=True, allow_null=True)
+    is_active = serializers.BooleanField(read_only=True, allow_null=True)
+    joined_at = serializers.DateTimeField(read_only=True, allow_null=True)
+    expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
+
+
+class MemberListQuerySerializer(serializers.Serializer):
+    role = serializers.ChoiceField(choices=Role.choices, required=False)
+    is_active = serializers.BooleanField(
+        required=False, allow_null=True, default=None, help_text="Members only: leaves invitations out."
+    )
+    status = serializers.ChoiceField(choices=MEMBER_STATUS_CHOICES, required=False)
+    search = StringField(required=False, allow_blank=True, max_length=254, default="")
+    ordering = serializers.ChoiceField(
+        choices=[f"{sign}{name}" for name in MEMBER_ORDERINGS for sign in ("", "-")],
+        required=False,
+        default="joined_at",
+        help_text="Invitations sort by the time they were made where members sort by joined_at.",
+    )
 
 
 class MemberAddSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
+    email = EmailField(max_length=254)
     role = serializers.ChoiceField(choices=ASSIGNABLE_ROLE_CHOICES, default=Role.MEMBER)
 
 
 class MemberUpdateSerializer(serializers.Serializer):
+    """PATCH: every field optional; an empty body changes nothing."""
+
     role = serializers.ChoiceField(choices=ASSIGNABLE_ROLE_CHOICES, required=False)
     is_active = serializers.BooleanField(required=False)
-
-    def validate(self, attrs):
-        if not attrs:
-            raise serializers.ValidationError({"role": ["Give role and/or is_active."]})
-        return attrs
 
 
 class OwnershipTransferSerializer(serializers.Serializer):

@@ -11,10 +11,16 @@ _common = [
     path("me/password/", views.PasswordChangeView.as_view(), name="me-password"),
 ]
 
-public_urlpatterns = _common
+# A password belongs to the account, not to a tenant: it is reset on the public host.
+public_urlpatterns = [
+    *_common,
+    path("auth/password/reset/", views.PasswordResetView.as_view(), name="password-reset"),
+    path("auth/password/reset/confirm/", views.PasswordResetConfirmView.as_view(), name="password-reset-confirm"),
+]
 
 _router = SimpleRouter()
 _router.register("members", views.MemberViewSet, basename="member")
+_router.register("invitations", views.InvitationViewSet, basename="invitation")
 
 tenant_urlpatterns = [
     *_common,

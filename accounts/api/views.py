@@ -1,9 +1,11 @@
-"""Auth, profile and members endpoints. Thin: validate, call a service, serialise."""
+"""Auth (sign-in, invitations, password reset), profile, members and invitations
+endpoints. Thin: validate, call a service, serialise."""
 
 from collections.abc import Sequence
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
+from rest_framework import status, viewsets
 from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
@@ -11,9 +13,18 @@ from rest_framework.throttling import BaseThrottle
 from rest_framework.views import APIView
 
 from accounts import selectors, services
-from accounts.models import Membership
-from accounts.throttles import AuthThrottle, LoginAccountThrottle, LoginIPThrottle
+from accounts.models import Invitation, Membership
+from accounts.selectors import MemberEntry
+from accounts.tasks import password_reset_send
+from accounts.throttles import (
+    AuthThrottle,
+    InvitationThrottle,
+    LoginAccountThrottle,
+    LoginIPThrottle,
+    PasswordResetThrottle,
+)
 from accounts.tokens import tokens_logout, tokens_refresh
+from core.http import base_url
 from core.openapi import errors
 from core.permissions import OwnObjectOrRole, RoleByAction
 from core.roles import Role
@@ -33,6 +44,8 @@ class CredentialView(APIView):
 
     permission_classes = [AllowAny]
     authentication_classes = []
+    # Credentials in, tokens out: never stored or replayed (see core.idempotency).
+    idempotency_exempt = True
 
 
 @extend_schema(tags=["auth"])
@@ -80,15 +93,54 @@ class LogoutView(AuthThrottled, APIView):
 
 @extend_schema(tags=["auth"])
 class InvitationAcceptView(AuthThrottled, CredentialView):
-    """Accept an invitation e-mailed by member add: choose a password, get tokens."""
+    """Accept an invitation with the token it e-mailed, creating your account with the
+    password you choose; answers tokens for this tenant, as a login does. The token
+    works once, on the inviting tenant's host, until the invitation expires. An address
+    that has an account already answers 409 `email_taken`: sign in and accept it from
+    `/me/invitations/` instead."""
 
-    @extend_schema(request=s.InvitationAcceptSerializer, responses={200: s.TokenPairSerializer, **errors(400, 429)})
+    @extend_schema(
+        request=s.InvitationAcceptSerializer, responses={200: s.TokenPairSerializer, **errors(400, 409, 429)}
+    )
     def post(self, request):
         data = s.InvitationAcceptSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = services.invitation_accept(tenant=request.tenant, **data.validated_data)
+        user = services.invitation_accept_new_account(tenant=request.tenant, **data.validated_data)
         session = services.session_start(user=user, tenant=request.tenant, method="invitation")
         return Response(s.TokenPairSerializer(session, context={"request": request}).data)
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetView(CredentialView):
+    """Ask for a password-reset e-mail. Always 202, with the same work done whether or
+    not an account has the address: the e-mail (a single-use token, expiring after
+    PASSWORD_RESET_TTL_MINUTES) is sent by a background task. Throttled per client IP
+    and per address."""
+
+    throttle_classes = [AuthThrottle, PasswordResetThrottle]
+
+    @extend_schema(request=s.PasswordResetRequestSerializer, responses={202: s.DetailSerializer, **errors(400, 429)})
+    def post(self, request):
+        data = s.PasswordResetRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        password_reset_send.delay(
+            email=data.validated_data["email"], link_base=base_url(request, settings.PUBLIC_DOMAIN)
+        )
+        body = {"detail": "If an account has this address, an e-mail with a reset token is on its way."}
+        return Response(s.DetailSerializer(body).data, status=status.HTTP_202_ACCEPTED)
+
+
+@extend_schema(tags=["auth"])
+class PasswordResetConfirmView(AuthThrottled, CredentialView):
+    """Set a new password with the e-mailed reset token. The token works once; every
+    session of the account ends (sign in again with the new password)."""
+
+    @extend_schema(request=s.PasswordResetConfirmSerializer, responses={204: None, **errors(400, 429)})
+    def post(self, request):
+        data = s.PasswordResetConfirmSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        services.password_reset_confirm(**data.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 @extend_schema(tags=["me"])
@@ -110,7 +162,8 @@ class MeView(APIView):
     def patch(self, request):
         data = s.ProfileUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        services.user_update(user=request.user, full_name=data.validated_data["full_name"])
+        if "full_name" in data.validated_data:
+            services.user_update(user=request.user, full_name=data.validated_data["full_name"])
         return Response(self._body(request))
 
 
@@ -119,6 +172,7 @@ class PasswordChangeView(AuthThrottled, APIView):
     """Change your password. Every other token stops working; fresh tokens are returned."""
 
     permission_classes = [IsAuthenticated]
+    idempotency_exempt = True  # answers with tokens (see core.idempotency)
 
     @extend_schema(request=s.PasswordChangeSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401, 429)})
     def post(self, request):
@@ -129,18 +183,18 @@ class PasswordChangeView(AuthThrottled, APIView):
         return Response(s.TokenPairSerializer(session, context={"request": request}).data)
 
 
+def _member(membership: Membership) -> dict:
+    return s.MemberSerializer(MemberEntry.of(membership)).data
+
+
+def _invitation(invitation: Invitation) -> dict:
+    return s.InvitationSerializer(MemberEntry.of(invitation)).data
+
+
 @extend_schema(tags=["members"])
-@extend_schema_view(
-    list=extend_schema(responses={200: s.MemberSerializer(many=True), **errors(400, 401, 403)}),
-    retrieve=extend_schema(responses={200: s.MemberSerializer, **errors(401, 403, 404)}),
-)
-class MemberViewSet(
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.DestroyModelMixin,
-    viewsets.GenericViewSet,
-):
-    """Members of this tenant. Reading needs membership; changes need admin or owner."""
+class MemberViewSet(viewsets.GenericViewSet):
+    """Members of this tenant, and the invitations pending beside them. Reading needs
+    membership; changes need admin or owner. Adding a member invites the address."""
 
     serializer_class = s.MemberSerializer
     # Anyone may leave; removing someone else needs admin (and the service's rank rules).
@@ -154,10 +208,7 @@ class MemberViewSet(
         "destroy": Role.VIEWER,
         "transfer_ownership": Role.OWNER,
     }
-    filterset_fields = ["role", "is_active"]
-    search_fields = ["user__email", "user__full_name"]
-    ordering_fields = ["joined_at", "role", "user__email"]
-    ordering = ["joined_at"]
+    filter_backends: list = []  # the list takes its own query (MemberListQuerySerializer)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):
@@ -165,14 +216,47 @@ class MemberViewSet(
             return Membership.objects.none()
         return selectors.member_list(tenant=self.request.tenant)
 
-    @extend_schema(request=s.MemberAddSerializer, responses={201: s.MemberSerializer, **errors(400, 401, 403, 409)})
+    def get_throttles(self):
+        return [InvitationThrottle()] if self.action == "create" else super().get_throttles()
+
+    @extend_schema(
+        parameters=[s.MemberListQuerySerializer],
+        responses={200: s.MemberSerializer(many=True), **errors(400, 401, 403)},
+    )
+    def list(self, request):
+        """Members (`status` active) and pending invitations (`status` invited), in one
+        paginated list. `?search=` matches e-mail addresses and names."""
+        query = s.MemberListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.member_entry_list(tenant=request.tenant, **query.validated_data)
+        page = self.paginate_queryset(rows)
+        entries = selectors.member_entries_load(page if page is not None else rows)
+        data = s.MemberSerializer(entries, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(responses={200: s.MemberSerializer, **errors(401, 403, 404)})
+    def retrieve(self, request, pk=None):
+        return Response(_member(self.get_object()))
+
+    @extend_schema(
+        request=s.MemberAddSerializer, responses={201: s.InvitationSerializer, **errors(400, 401, 403, 409, 429)}
+    )
     def create(self, request):
+        """Invite an address with a role. The answer is the same whether or not the
+        address has an account; the person accepts the e-mailed invitation. 409 when the
+        address is a member already (`already_member`) or invited already
+        (`already_invited`: resend that one). Invitations sent per tenant are limited
+        (THROTTLE_INVITATION): 429 with Retry-After."""
         data = s.MemberAddSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        added = services.member_add(
-            tenant=request.tenant, actor=request.user, actor_role=request.user.tenant_role, **data.validated_data
+        invitation = services.invitation_create(
+            tenant=request.tenant,
+            actor=request.user,
+            actor_role=request.user.tenant_role,
+            link_base=base_url(request, request.tenant.primary_host),
+            **data.validated_data,
         )
-        return Response(s.MemberSerializer(added.membership).data, status=status.HTTP_201_CREATED)
+        return Response(_invitation(invitation), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=s.MemberUpdateSerializer, responses={200: s.MemberSerializer, **errors(400, 401, 403, 404, 409)}
@@ -184,7 +268,7 @@ class MemberViewSet(
         membership = services.member_update(
             membership=membership, actor=request.user, actor_role=request.user.tenant_role, **data.validated_data
         )
-        return Response(s.MemberSerializer(membership).data)
+        return Response(_member(membership))
 
     @extend_schema(responses={204: None, **errors(401, 403, 404, 409)})
     def destroy(self, request, pk=None):
@@ -202,4 +286,43 @@ class MemberViewSet(
         membership = services.ownership_transfer(
             tenant=request.tenant, to_membership_id=data.validated_data["member"], actor=request.user
         )
-        return Response(s.MemberSerializer(membership).data)
+        return Response(_member(membership))
+
+
+@extend_schema(tags=["members"])
+class InvitationViewSet(viewsets.GenericViewSet):
+    """This tenant's pending invitations (listed by `GET /members/`): revoke or resend."""
+
+    serializer_class = s.InvitationSerializer
+    permission_classes = [RoleByAction]
+    role_by_action = {"destroy": Role.ADMIN, "resend": Role.ADMIN}
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no tenant
+            return Invitation.objects.none()
+        return selectors.invitation_list(tenant=self.request.tenant)
+
+    def get_throttles(self):
+        return [InvitationThrottle()] if self.action == "resend" else super().get_throttles()
+
+    @extend_schema(responses={204: None, **errors(401, 403, 404)})
+    def destroy(self, request, pk=None):
+        """Revoke the invitation: its e-mailed token stops working."""
+        services.invitation_revoke(
+            invitation=self.get_object(), actor=request.user, actor_role=request.user.tenant_role
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(request=None, responses={200: s.InvitationSerializer, **errors(401, 403, 404, 429)})
+    @action(detail=True, methods=["post"])
+    def resend(self, request, pk=None):
+        """E-mail the invitation again, with a new token and a new expiry (the previous
+        e-mail's token stops working). Counts against the tenant's invitation limit."""
+        invitation = services.invitation_resend(
+            invitation=self.get_object(),
+            actor=request.user,
+            actor_role=request.user.tenant_role,
+            link_base=base_url(request, request.tenant.primary_host),
+        )
+        return Response(_invitation(invitation))

@@ -9,8 +9,8 @@ from rest_framework_simplejwt.tokens import AccessToken
 from accounts.models import Membership, User
 from audit.platform.models import PlatformEvent
 from config.settings import base
-from conftest import PASSWORD, host_of
 from tenants.models import Tenant
+from testing.helpers import PASSWORD, host_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_issue
-from conftest import in_threads
+from testing.helpers import in_threads
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.core import mail
 from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
-from accounts.models import Membership
+from accounts.models import Invitation, Membership, User
 from audit.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -32,17 +32,23 @@ def test_any_member_lists_members_with_search_and_filter(api_client_for, tenant_
     assert client.get("/api/v1/members/?page_size=2").json()["next"] is not None
 
 
-def test_admin_adds_existing_user_by_email(api_client_for, tenant_a, platform):
+def test_adding_an_existing_users_email_invites_them_without_enrolling_or_naming_them(
+    api_client_for, tenant_a, platform
+):
     newcomer = platform.user(platform.tenants["beta"], "member")
     response = api_client_for(tenant_a, role="admin").post(
         "/api/v1/members/", {"email": newcomer.email.upper(), "role": "manager"}
     )
     assert response.status_code == 201
-    assert response.json()["user"]["email"] == newcomer.email and response.json()["role"] == "manager"
+    body = response.json()
+    # An invitation, not a membership: nothing says the address has an account (no name).
+    assert body["status"] == "invited" and body["email"] == newcomer.email and body["role"] == "manager"
+    assert "user" not in body and newcomer.full_name not in response.content.decode()
+    assert not Membership.objects.filter(tenant=tenant_a, user=newcomer).exists()
     again = api_client_for(tenant_a, role="admin").post("/api/v1/members/", {"email": newcomer.email, "role": "viewer"})
-    assert again.status_code == 409 and again.json()["code"] == "already_member"
+    assert again.status_code == 409 and again.json()["code"] == "already_invited"
     with tenant_context(tenant_a):
-        event = AuditEvent.objects.get(action="membership.added", object_id=response.json()["id"])
+        event = AuditEvent.objects.get(action="invitation.created", object_id=body["id"])
     assert event.actor_email == "admin@alpha.test" and event.changes["role"] == [None, "manager"]
 
 
@@ -54,8 +60,8 @@ def test_adding_a_new_email_sends_an_invitation_that_can_be_accepted(
             "/api/v1/members/", {"email": "fresh@new.test", "role": "member"}
         )
     assert response.status_code == 201
+    assert not User.objects.filter(email="fresh@new.test").exists()  # no account before acceptance
     assert len(mail.outbox) == 1 and mail.outbox[0].to == ["fresh@new.test"]
-    uid = re.search(r'"uid": "([^"]+)"', mail.outbox[0].body).group(1)
     token = re.search(r'"token": "([^"]+)"', mail.outbox[0].body).group(1)
 
     client = APIClient(HTTP_HOST="alpha.localhost")
@@ -63,24 +69,19 @@ def test_adding_a_new_email_sends_an_invitation_that_can_be_accepted(
         client.post("/api/v1/auth/token/", {"email": "fresh@new.test", "password": "anything-at-all"}).status_code
         == 401
     )
-    bad = client.post(
-        "/api/v1/auth/invitation/accept/", {"uid": uid, "token": "wrong", "password": "a-fine-passphrase"}
-    )
+    bad = client.post("/api/v1/auth/invitation/accept/", {"token": "wrong", "password": "a-fine-passphrase"})
     assert bad.status_code == 400 and "token" in bad.json()
-    accepted = client.post(
-        "/api/v1/auth/invitation/accept/",
-        {"uid": uid, "token": token, "password": "a-fine-passphrase", "full_name": "Fresh"},
-    )
-    assert accepted.status_code == 200 and accepted.json()["role"] == "member"
-    reused = client.post(
-        "/api/v1/auth/invitation/accept/", {"uid": uid, "token": token, "password": "other-passphrase-2"}
-    )
-    assert reused.status_code == 400
     # The invitation is for alpha: it cannot be redeemed on beta.
     on_b = APIClient(HTTP_HOST="beta.localhost").post(
-        "/api/v1/auth/invitation/accept/", {"uid": uid, "token": token, "password": "a-fine-passphrase"}
+        "/api/v1/auth/invitation/accept/", {"token": token, "password": "a-fine-passphrase"}
     )
     assert on_b.status_code == 400
+    accepted = client.post(
+        "/api/v1/auth/invitation/accept/", {"token": token, "password": "a-fine-passphrase", "full_name": "Fresh"}
+    )
+    assert accepted.status_code == 200 and accepted.json()["role"] == "member"
+    reused = client.post("/api/v1/auth/invitation/accept/", {"token": token, "password": "other-passphrase-2"})
+    assert reused.status_code == 400
 
 
 @pytest.mark.parametrize(
@@ -94,10 +95,10 @@ def test_adding_a_new_email_sends_an_invitation_that_can_be_accepted(
     ],
 )
 def test_add_member_refusals(api_client_for, tenant_a, actor, payload, status):
-    before = Membership.objects.count()
+    before = Membership.objects.count(), Invitation.objects.count(), User.objects.count()
     response = api_client_for(tenant_a, role=actor).post("/api/v1/members/", payload)
     assert response.status_code == status
-    assert Membership.objects.count() == before
+    assert (Membership.objects.count(), Invitation.objects.count(), User.objects.count()) == before
 
 
 def test_admin_can_grant_up_to_admin_but_not_touch_other_admins(api_client_for, tenant_a, platform):

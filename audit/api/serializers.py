@@ -2,14 +2,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from audit.models import AuditEvent
+from core.serializers import ModelSerializer, StringField
 
 
 class ActorSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    email = serializers.CharField()
+    email = StringField()
 
 
-class AuditEventSerializer(serializers.ModelSerializer):
+class AuditEventSerializer(ModelSerializer):
     actor = serializers.SerializerMethodField()
 
     class Meta:

@@ -4,6 +4,7 @@ from rest_framework import viewsets
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
+from core.filters import IsoDateTimeFromToRangeFilter
 from core.openapi import errors
 from core.permissions import HasRole
 from core.roles import Role
@@ -18,7 +19,7 @@ class AuditEventFilter(django_filters.FilterSet):
     action_prefix = django_filters.CharFilter(
         field_name="action", lookup_expr="startswith", help_text="e.g. auth. or membership."
     )
-    at = django_filters.IsoDateTimeFromToRangeFilter(help_text="Date range: at_after=...&at_before=... (ISO 8601).")
+    at = IsoDateTimeFromToRangeFilter(help_text="Date range: at_after=...&at_before=... (ISO 8601).")
 
     class Meta:
         model = AuditEvent

@@ -17,10 +17,10 @@ from accounts.models import Membership, User
 from audit.models import AuditEvent
 from audit.platform.models import PlatformEvent
 from audit.services import REDACTED, audit_purge, audit_record
-from conftest import PASSWORD
 from core.middleware import RequestIdLogFilter
 from tenants.models import Tenant
 from tenants.services import tenant_change_status
+from testing.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

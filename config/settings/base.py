@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from corsheaders.defaults import default_headers as cors_default_headers
+from csp import constants as csp
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -44,10 +46,16 @@ SHARED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI assets served locally, not from a CDN
+    "corsheaders",
+    "csp",
     "accounts",
     "audit.platform",
+    # Idempotency records (core.idempotency): in public for the public host's requests,
+    # and in every tenant schema (TENANT_APPS below) for that tenant's.
+    "core",
 ]
 TENANT_APPS = [
+    "core",
     "inventory",
     "documents",
     "audit",
@@ -66,18 +74,26 @@ ROOT_URLCONF = "config.urls_tenant"
 TENANT_LIMIT_SET_CALLS = False
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
+# The headers come first: a response made by a middleware passes back only through the
+# middleware above it, and the health probes and the tenant middleware's 403/404 must
+# carry nosniff, DENY, the referrer policy, the CSP and (for allowed origins) CORS too.
 MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "core.headers.ContentSecurityPolicyMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
     "core.middleware.HealthCheckMiddleware",
     "core.middleware.RequestIdMiddleware",
+    "core.limits.UriLengthMiddleware",
     "tenants.middleware.TenantMiddleware",
-    "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # After tenant routing: keyed POSTs run in one transaction with their stored answer.
+    "core.idempotency.IdempotencyMiddleware",
 ]
 
 TEMPLATES = [
@@ -144,6 +160,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Invitations to a tenant and password-reset tokens (e-mailed, single use) expire after:
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
+PASSWORD_RESET_TTL_MINUTES = env.int("PASSWORD_RESET_TTL_MINUTES", default=60)
 
 # --- API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -151,9 +170,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
+        # Bounded: body size (DATA_UPLOAD_MAX_MEMORY_SIZE) and JSON depth (JSON_MAX_DEPTH).
+        "core.parsers.JSONParser",
         "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "core.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -162,7 +182,8 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # drf-spectacular's, plus the Idempotency-Key header and its answers on every POST.
+    "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "core.exceptions.exception_handler",
     # Shared by every host (accounts.throttles); periods may carry a count: 10/15m.
     "DEFAULT_THROTTLE_RATES": {
@@ -170,6 +191,9 @@ REST_FRAMEWORK = {
         "login_ip": env("THROTTLE_LOGIN_IP", default="100/15m"),
         "auth": env("THROTTLE_AUTH", default="60/min"),
         "register": env("THROTTLE_REGISTER", default="10/hour"),
+        # Invitations sent or resent, per tenant; reset e-mails asked for, per address.
+        "invitation": env("THROTTLE_INVITATION", default="20/hour"),
+        "password_reset": env("THROTTLE_PASSWORD_RESET", default="5/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
@@ -205,8 +229,41 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "core.roles.Role.choices",
         "AssignableRoleEnum": "core.roles.ASSIGNABLE_ROLE_CHOICES",
         "TenantStatusEnum": "tenants.models.TenantStatus.choices",
+        "MemberStatusEnum": "accounts.api.serializers.MEMBER_STATUS_CHOICES",
     },
 }
+
+# --- HTTP: input limits, security headers, CORS ---------------------------------------
+# Request bodies other than file uploads: Django's limit, applied to JSON too (413).
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=2_621_440)
+JSON_MAX_DEPTH = env.int("JSON_MAX_DEPTH", default=32)  # deeper JSON bodies: 400 parse_error
+MAX_URI_LENGTH = env.int("MAX_URI_LENGTH", default=2048)  # longer path + query: 414 uri_too_long
+CSRF_FAILURE_VIEW = "core.views.csrf_failure"
+
+# On every response, the early ones included (see MIDDLEWARE).
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+# Scripts and styles only from this origin (Swagger UI's assets are served locally);
+# the docs page and the admin also take inline styles (core.headers).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.SELF],
+        "script-src": [csp.SELF],
+        "style-src": [csp.SELF],
+        "img-src": [csp.SELF, "data:"],
+        "object-src": [csp.NONE],
+        "base-uri": [csp.NONE],
+        "form-action": [csp.SELF],
+        "frame-ancestors": [csp.NONE],
+    },
+}
+
+# Browser clients on other origins: none unless listed (https://app.example.com,...).
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+CORS_URLS_REGEX = r"^/api/"
+CORS_ALLOW_HEADERS = (*cors_default_headers, "idempotency-key", "x-request-id", "x-tenant")
+CORS_EXPOSE_HEADERS = ["X-Request-ID", "Retry-After", "Idempotent-Replayed"]
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=REDIS_URL)

@@ -3,11 +3,15 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_SECRET_KEY, env
+from .base import DEVELOPMENT_SECRET_KEY, SIMPLE_JWT, env
 
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing key fails loudly at start
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
     raise ImproperlyConfigured("SECRET_KEY must be set to a private value of at least 32 characters.")
+# Tokens are HMAC-SHA256: a shorter key is guessable offline from any token.
+SIMPLE_JWT["SIGNING_KEY"] = env("JWT_SIGNING_KEY", default=SECRET_KEY)
+if SIMPLE_JWT["SIGNING_KEY"] == DEVELOPMENT_SECRET_KEY or len(SIMPLE_JWT["SIGNING_KEY"]) < 32:
+    raise ImproperlyConfigured("JWT_SIGNING_KEY must be a private value of at least 32 characters.")
 DEBUG = False
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -18,6 +22,8 @@ CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
-SECURE_CONTENT_TYPE_NOSNIFF = True
-SECURE_REFERRER_POLICY = "same-origin"
-X_FRAME_OPTIONS = "DENY"
+if not SECURE_HSTS_PRELOAD:
+    # Preloading commits the whole domain to HTTPS in browsers for months; the operator
+    # opts in with SECURE_HSTS_PRELOAD=true. Until then `check --deploy` need not ask.
+    SILENCED_SYSTEM_CHECKS = ["security.W021"]
+# nosniff, the referrer policy, X-Frame-Options and the CSP are base.py's: everywhere.

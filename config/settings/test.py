@@ -19,7 +19,9 @@ for _alias, _cache in CACHES.items():
 
 # Tests exercise throttling on purpose with their own rates; the defaults must not trip
 # while the suite logs in hundreds of times from one address.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(("login_account", "login_ip", "auth", "register"), "10000/min")
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(
+    ("login_account", "login_ip", "auth", "register", "invitation", "password_reset"), "10000/min"
+)
 
 # A worker started by the end-to-end test listens on this run's own queue only.
 CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"

@@ -20,8 +20,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from conftest import PASSWORD
 from tenants.tasks import for_each_active_tenant, tenant_usage_report
+from testing.helpers import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,7 +60,18 @@ def _stop(process: subprocess.Popen) -> None:
 def server(process_env):
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", "2"],
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "--config",
+            "config/gunicorn.py",  # the Dockerfile's
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "2",
+        ],
         cwd=ROOT,
         env=process_env,
         stdout=subprocess.DEVNULL,
@@ -118,6 +129,20 @@ def test_http_login_use_isolate_and_logout(server):
         == 204
     )
     assert call(server, "GET", "/api/v1/me/", "alpha.localhost", token=pair["access"])[0] == 401
+
+
+def test_http_answers_carry_security_headers_and_no_server_header(server):
+    for host, path in (("127.0.0.1", "/healthz"), ("alpha.localhost", "/api/v1/me/"), ("nope.localhost", "/")):
+        request = urllib.request.Request(f"{server}{path}", headers={"Host": host})
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                headers = response.headers
+        except urllib.error.HTTPError as error:
+            headers = error.headers
+        assert "Server" not in headers, (host, path)
+        assert headers["X-Content-Type-Options"] == "nosniff" and headers["X-Frame-Options"] == "DENY", (host, path)
+    status, body = call(server, "GET", "/api/v1/products/?search=" + "a" * 3000, "alpha.localhost")
+    assert status == 414 and body["code"] == "uri_too_long"
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import ModelSerializer, StringField
 from inventory.models import (
     MovementKind,
     Product,
@@ -18,11 +19,14 @@ from inventory.models import (
 )
 
 QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
+# A sum of stock levels (each at most 99,999,999,999.999, see QUANTITY_MAX): 17 integer
+# digits hold the total of a million warehouses filled to the limit.
+TOTAL_QUANTITY: dict[str, Any] = {"max_digits": 20, "decimal_places": 3}
 
 
 class PersonSerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    email = serializers.CharField()
+    email = StringField()
 
 
 @extend_schema_field(PersonSerializer(allow_null=True))
@@ -46,14 +50,14 @@ def person(prefix: str) -> PersonField:
 # --- catalogue ---------------------------------------------------------------------
 
 
-class SupplierSerializer(serializers.ModelSerializer):
+class SupplierSerializer(ModelSerializer):
     class Meta:
         model = Supplier
         fields = ["id", "name", "email", "phone", "address", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-class WarehouseSerializer(serializers.ModelSerializer):
+class WarehouseSerializer(ModelSerializer):
     class Meta:
         model = Warehouse
         fields = ["id", "code", "name", "address", "created_at", "updated_at"]
@@ -62,8 +66,8 @@ class WarehouseSerializer(serializers.ModelSerializer):
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
-class ProductSerializer(serializers.ModelSerializer):
-    on_hand = serializers.DecimalField(**QUANTITY, read_only=True, help_text="Total across all warehouses.")
+class ProductSerializer(ModelSerializer):
+    on_hand = serializers.DecimalField(**TOTAL_QUANTITY, read_only=True, help_text="Total across all warehouses.")
     reorder_level = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
 
     class Meta:
@@ -87,9 +91,9 @@ class ProductSerializer(serializers.ModelSerializer):
 # --- stock -------------------------------------------------------------------------
 
 
-class StockLevelSerializer(serializers.ModelSerializer):
-    product_sku = serializers.CharField(source="product.sku", read_only=True)
-    warehouse_code = serializers.CharField(source="warehouse.code", read_only=True)
+class StockLevelSerializer(ModelSerializer):
+    product_sku = StringField(source="product.sku", read_only=True)
+    warehouse_code = StringField(source="warehouse.code", read_only=True)
 
     class Meta:
         model = StockLevel
@@ -97,7 +101,7 @@ class StockLevelSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class StockMovementSerializer(serializers.ModelSerializer):
+class StockMovementSerializer(ModelSerializer):
     created_by = person("created_by")
 
     class Meta:
@@ -127,15 +131,15 @@ class StockMovementInputSerializer(serializers.Serializer):
         queryset=Warehouse.objects.all(), required=False, allow_null=True
     )
     to_warehouse = serializers.PrimaryKeyRelatedField(queryset=Warehouse.objects.all(), required=False, allow_null=True)
-    reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    reference = StringField(max_length=100, required=False, allow_blank=True, default="")
+    note = StringField(max_length=2000, required=False, allow_blank=True, default="")
 
 
 # --- purchase requests -------------------------------------------------------------
 
 
-class PurchaseRequestLineSerializer(serializers.ModelSerializer):
-    product_sku = serializers.CharField(source="product.sku", read_only=True)
+class PurchaseRequestLineSerializer(ModelSerializer):
+    product_sku = StringField(source="product.sku", read_only=True)
     total = serializers.SerializerMethodField()
 
     class Meta:
@@ -147,7 +151,7 @@ class PurchaseRequestLineSerializer(serializers.ModelSerializer):
         return str((line.quantity * line.unit_price).quantize(Decimal("0.01")))
 
 
-class PurchaseRequestSerializer(serializers.ModelSerializer):
+class PurchaseRequestSerializer(ModelSerializer):
     lines = PurchaseRequestLineSerializer(many=True, read_only=True)
     total = serializers.SerializerMethodField()
     created_by = person("created_by")
@@ -198,20 +202,20 @@ class PurchaseRequestLineInputSerializer(serializers.Serializer):
 
 class PurchaseRequestInputSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
+    note = StringField(max_length=2000, required=False, allow_blank=True, default="")
     lines = PurchaseRequestLineInputSerializer(many=True, allow_empty=True, max_length=500)  # type: ignore[call-arg]
 
 
 class PurchaseRequestUpdateSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False)
-    note = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    note = StringField(max_length=2000, required=False, allow_blank=True)
     lines = PurchaseRequestLineInputSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length
         many=True, required=False, allow_empty=True, max_length=500
     )
 
 
 class RejectSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=2000)
+    reason = StringField(max_length=2000)
 
 
 class ReceiveSerializer(serializers.Serializer):

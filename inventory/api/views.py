@@ -7,6 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from core.filters import IsoDateTimeFromToRangeFilter
 from core.openapi import errors
 from core.permissions import OwnObjectOrRole, RoleByAction
 from core.roles import Role
@@ -120,7 +121,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
 
 class StockMovementFilter(django_filters.FilterSet):
     warehouse = django_filters.UUIDFilter(method="filter_warehouse", help_text="Either side of the movement.")
-    created_at = django_filters.IsoDateTimeFromToRangeFilter()
+    created_at = IsoDateTimeFromToRangeFilter()
 
     class Meta:
         model = StockMovement

@@ -13,10 +13,10 @@ from django_tenants.utils import tenant_context
 from rest_framework.test import APIClient
 
 from accounts.tokens import tokens_issue
-from conftest import PASSWORD, in_threads
 from inventory.models import StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
 from tenants.services import tenant_delete, tenant_provision
+from testing.helpers import PASSWORD, in_threads
 
 pytestmark = pytest.mark.django_db
 

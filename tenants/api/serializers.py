@@ -1,7 +1,8 @@
 from rest_framework import serializers
 
-from accounts.api.serializers import TenantRefSerializer, UserSerializer
+from accounts.api.serializers import TenantRefSerializer, UserBriefSerializer, UserSerializer
 from core.roles import Role
+from core.serializers import EmailField, SlugField, StringField
 from tenants.models import TenantStatus
 from tenants.usage import tenant_usage
 
@@ -26,12 +27,32 @@ class MyTenantSerializer(TenantRefSerializer):
     role = serializers.ChoiceField(choices=Role.choices, read_only=True)
 
 
+class MyInvitationSerializer(serializers.Serializer):
+    """An invitation to the signed-in user's address: which tenant, which role, by whom."""
+
+    id = serializers.UUIDField(read_only=True)
+    tenant = TenantRefSerializer(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    invited_by = UserBriefSerializer(read_only=True, allow_null=True)
+    expires_at = serializers.DateTimeField(read_only=True)
+    created_at = serializers.DateTimeField(read_only=True)
+
+
+class InvitationAcceptedSerializer(serializers.Serializer):
+    """The tenant just joined and the role in it; `POST /auth/switch/` gives its tokens."""
+
+    tenant = TenantRefSerializer(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+
+
 class TenantUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
+    """PATCH: every field optional; what is left out stays as it is."""
+
+    name = StringField(max_length=200, required=False)
 
 
 class TenantArchiveSerializer(serializers.Serializer):
-    confirm = serializers.CharField(max_length=63, help_text="The tenant's slug, to confirm.")
+    confirm = StringField(max_length=63, help_text="The tenant's slug, to confirm.")
 
     def validate_confirm(self, value):
         if value != self.context["tenant"].slug:
@@ -40,15 +61,15 @@ class TenantArchiveSerializer(serializers.Serializer):
 
 
 class SwitchSerializer(serializers.Serializer):
-    tenant = serializers.SlugField(max_length=63, help_text="Slug of another tenant you belong to.")
+    tenant = SlugField(max_length=63, help_text="Slug of another tenant you belong to.")
 
 
 class RegisterSerializer(serializers.Serializer):
-    email = serializers.EmailField(max_length=254)
-    password = serializers.CharField(max_length=128, trim_whitespace=False, write_only=True)
-    full_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    tenant_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
-    slug = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    email = EmailField(max_length=254)
+    password = StringField(max_length=128, trim_whitespace=False, write_only=True)
+    full_name = StringField(max_length=200, required=False, allow_blank=True, default="")
+    tenant_name = StringField(max_length=200, required=False, allow_blank=True, default="")
+    slug = StringField(max_length=100, required=False, allow_blank=True, default="")
 
     def validate(self, attrs):
         if bool(attrs["tenant_name"].strip()) != bool(attrs["slug"]):
@@ -60,5 +81,5 @@ class RegisterSerializer(serializers.Serializer):
 class RegisteredSerializer(serializers.Serializer):
     user = UserSerializer(read_only=True)
     tenant = TenantRefSerializer(read_only=True, allow_null=True)
-    access = serializers.CharField(read_only=True)
-    refresh = serializers.CharField(read_only=True)
+    access = StringField(read_only=True)
+    refresh = StringField(read_only=True)

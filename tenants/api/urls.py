@@ -1,10 +1,15 @@
 from django.urls import path
+from rest_framework.routers import SimpleRouter
 
 from . import views
+
+_router = SimpleRouter()
+_router.register("me/invitations", views.MyInvitationViewSet, basename="my-invitation")
 
 _common = [
     path("auth/switch/", views.SwitchView.as_view(), name="switch"),
     path("me/tenants/", views.MyTenantsView.as_view(), name="me-tenants"),
+    *_router.urls,
 ]
 
 public_urlpatterns = [

@@ -1,17 +1,20 @@
 """Tenant endpoints, and the sign-in endpoints that pick a tenant: sign-up (which may
-provision one), switching to another tenant, listing one's tenants. Thin: validate,
-call a service or selector, serialise."""
+provision one), switching to another tenant, listing one's tenants and answering one's
+invitations to others. Thin: validate, call a service or selector, serialise."""
 
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import status, viewsets
+from rest_framework.decorators import action
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts import services as account_services
 from accounts.api.serializers import TokenPairSerializer
 from accounts.api.views import CredentialView
-from accounts.throttles import RegisterThrottle
+from accounts.models import Invitation
+from accounts.throttles import AuthThrottle, RegisterThrottle
 from core.openapi import errors
 from core.permissions import HasRole, IsPublicHost
 from core.roles import Role
@@ -37,7 +40,9 @@ class TenantView(APIView):
     def patch(self, request):
         data = s.TenantUpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        tenant = services.tenant_update(tenant=request.tenant, name=data.validated_data["name"], actor=request.user)
+        tenant = services.tenant_update(
+            tenant=request.tenant, name=data.validated_data.get("name", request.tenant.name), actor=request.user
+        )
         return Response(s.TenantSerializer(tenant, context={"request": request}).data)
 
 
@@ -78,6 +83,7 @@ class SwitchView(APIView):
     """Tokens for another tenant you belong to, and that tenant's host to call next."""
 
     permission_classes = [IsAuthenticated]
+    idempotency_exempt = True  # answers with tokens (see core.idempotency)
 
     @extend_schema(request=s.SwitchSerializer, responses={200: TokenPairSerializer, **errors(400, 401, 404)})
     def post(self, request):
@@ -97,3 +103,41 @@ class MyTenantsView(APIView):
     def get(self, request):
         tenants = selectors.tenant_list_for_user(user=request.user)
         return Response(s.MyTenantSerializer(tenants, many=True, context={"request": request}).data)
+
+
+@extend_schema(tags=["me"])
+class MyInvitationViewSet(viewsets.GenericViewSet):
+    """Invitations to your e-mail address, on any host you are signed in on: accept one
+    (you become a member with its role) or decline it. Expired invitations and those of
+    tenants not active are not shown; ask the tenant's admins to resend."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = s.MyInvitationSerializer
+    pagination_class = None
+    filter_backends: list = []
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Invitation.objects.none()
+        return selectors.invitation_list_for_user(user=self.request.user)
+
+    def get_throttles(self):
+        return [AuthThrottle()] if self.action in ("accept", "decline") else super().get_throttles()
+
+    @extend_schema(responses={200: s.MyInvitationSerializer(many=True), **errors(401)})
+    def list(self, request):
+        return Response(s.MyInvitationSerializer(self.get_queryset(), many=True, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={200: s.InvitationAcceptedSerializer, **errors(401, 404, 409, 429)})
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        """Join the tenant with the invitation's role. 409 if you are a member already."""
+        membership = account_services.invitation_accept(invitation=self.get_object(), user=request.user)
+        body = {"tenant": membership.tenant, "role": membership.role}
+        return Response(s.InvitationAcceptedSerializer(body, context={"request": request}).data)
+
+    @extend_schema(request=None, responses={204: None, **errors(401, 404, 429)})
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        account_services.invitation_decline(invitation=self.get_object(), user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -9,9 +9,9 @@ from django_tenants.utils import schema_exists
 
 from accounts.models import Membership, User
 from audit.platform.models import PlatformEvent
-from conftest import PASSWORD
 from tenants.models import Domain, Tenant, TenantStatus
 from tenants.services import tenant_provision
+from testing.helpers import PASSWORD
 
 pytestmark = pytest.mark.django_db
 

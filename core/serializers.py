@@ -1,0 +1,39 @@
+"""Serializer fields that take only what the OpenAPI schema promises.
+
+DRF's string fields turn a number into a string (`42` becomes `"42"`), so a client
+that sends the wrong type is silently accepted where the schema says `string`. These
+refuse anything but a string with DRF's own `invalid` message, and `ModelSerializer`
+maps the models' text columns to them. Input serializers use them everywhere.
+"""
+
+from django.db import models
+from rest_framework import serializers
+
+
+class _StringOnly:
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StringField(_StringOnly, serializers.CharField):
+    default_error_messages = {"invalid": "Not a valid string."}
+
+
+class SlugField(_StringOnly, serializers.SlugField):
+    pass
+
+
+class EmailField(_StringOnly, serializers.EmailField):
+    pass
+
+
+class ModelSerializer(serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StringField,
+        models.TextField: StringField,
+        models.SlugField: SlugField,
+        models.EmailField: EmailField,
+    }

@@ -1,0 +1,137 @@
+"""Bad input is a 4xx in the API's error shape, never a 500: JSON depth and size, form
+field counts, over-long URLs, out-of-range time-zone offsets in date filters."""
+
+import json
+from urllib.parse import quote
+
+import pytest
+from django.test import Client, override_settings
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+DEEP = 100_000
+
+
+def nested(depth: int, leaf: str = "1") -> str:
+    return "[" * depth + leaf + "]" * depth
+
+
+def post_raw(client, path: str, body: str, content_type: str = "application/json"):
+    return client.generic("POST", path, body.encode(), content_type=content_type)
+
+
+@pytest.fixture
+def endpoints(api_client_for, tenant_a, public_tenant):
+    """JSON endpoints a deep body could reach: anonymous (sign-in on both hosts) and
+    authenticated (a stock movement, a purchase request)."""
+    return [
+        (api_client_for(public_tenant), "/api/v1/auth/token/"),
+        (api_client_for(tenant_a), "/api/v1/auth/token/"),
+        (api_client_for(tenant_a, role="member"), "/api/v1/stock-movements/"),
+        (api_client_for(tenant_a, role="member"), "/api/v1/purchase-requests/"),
+    ]
+
+
+def test_json_parser_refuses_100000_deep_nesting_as_parse_error(endpoints):
+    for client, path in endpoints:
+        response = post_raw(client, path, nested(DEEP))
+        assert response.status_code == 400, path
+        assert response.json()["code"] == "parse_error", path
+
+
+def test_json_parser_refuses_one_level_beyond_the_depth_limit(api_client_for, tenant_a):
+    client = api_client_for(tenant_a)
+    with override_settings(JSON_MAX_DEPTH=8):
+        at_limit = post_raw(client, "/api/v1/auth/token/", json.dumps({"email": json.loads(nested(7))}))
+        beyond = post_raw(client, "/api/v1/auth/token/", json.dumps({"email": json.loads(nested(8))}))
+    # At the limit the body is parsed and the serializer judges it (names the field).
+    assert at_limit.status_code == 400 and "email" in at_limit.json()
+    assert beyond.status_code == 400 and beyond.json()["code"] == "parse_error"
+    assert "8" in beyond.json()["detail"]
+
+
+def test_json_depth_limit_defaults_to_32(api_client_for, tenant_a):
+    client = api_client_for(tenant_a)
+    assert "email" in post_raw(client, "/api/v1/auth/token/", json.dumps({"email": json.loads(nested(31))})).json()
+    refused = post_raw(client, "/api/v1/auth/token/", json.dumps({"email": json.loads(nested(32))}))
+    assert refused.json()["code"] == "parse_error"
+
+
+def test_json_body_over_data_upload_max_memory_size_is_413(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="member")
+    body = json.dumps({"kind": "receipt", "note": "x" * 5000})
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        response = post_raw(client, "/api/v1/stock-movements/", body)
+    assert response.status_code == 413
+    assert response.json()["code"] == "request_too_large" and response.json()["detail"]
+
+
+def test_form_body_over_data_upload_max_memory_size_is_413(api_client_for, tenant_a):
+    client = api_client_for(tenant_a)
+    body = "email=" + "x" * 5000 + "&password=y"
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        response = post_raw(client, "/api/v1/auth/token/", body, "application/x-www-form-urlencoded")
+    assert response.status_code == 413 and response.json()["code"] == "request_too_large"
+
+
+def test_too_many_form_fields_is_json_400(api_client_for, tenant_a):
+    client = api_client_for(tenant_a)
+    body = "&".join(f"f{n}=1" for n in range(50))
+    with override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=10):
+        response = post_raw(client, "/api/v1/auth/token/", body, "application/x-www-form-urlencoded")
+    assert response.status_code == 400 and response.json()["code"] == "too_many_fields"
+
+
+def test_djangos_own_early_errors_answer_json(public_tenant):
+    """Outside DRF (the admin's login form reads request.POST itself), Django raises
+    and its handler400 answers: in the API's JSON shape too."""
+    client = Client(HTTP_HOST="localhost")
+    with override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=1000):
+        too_big = client.post(
+            "/admin/login/", "username=" + "x" * 5000, content_type="application/x-www-form-urlencoded"
+        )
+    with override_settings(DATA_UPLOAD_MAX_NUMBER_FIELDS=10):
+        too_many = client.post(
+            "/admin/login/", "&".join(f"f{n}=1" for n in range(50)), content_type="application/x-www-form-urlencoded"
+        )
+    assert too_big.status_code == 413 and too_big.json()["code"] == "request_too_large"
+    assert too_many.status_code == 400 and too_many.json()["code"] == "too_many_fields"
+
+
+@pytest.mark.parametrize("host", ["alpha.localhost", "localhost", "unknown.example"])
+def test_over_long_url_is_json_414(platform, host):
+    response = APIClient(HTTP_HOST=host).get("/api/v1/products/?search=" + "a" * 3000)
+    assert response.status_code == 414
+    assert response.json()["code"] == "uri_too_long"
+
+
+def test_url_within_the_limit_is_served(api_client_for, tenant_a):
+    response = api_client_for(tenant_a, role="viewer").get("/api/v1/products/?search=" + "a" * 1500)
+    assert response.status_code == 200
+
+
+# --- date filters ----------------------------------------------------------------------
+
+FILTERS = [
+    ("/api/v1/stock-movements/", "created_at"),
+    ("/api/v1/audit-events/", "at"),
+]
+
+
+@pytest.mark.parametrize(("path", "field"), FILTERS)
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59", "+24:00", "-99:00"])
+@pytest.mark.parametrize("side", ["after", "before"])
+def test_date_filter_offset_beyond_1559_is_400_naming_the_field(api_client_for, tenant_a, path, field, offset, side):
+    value = quote(f"2025-01-01T00:00:00{offset}")
+    response = api_client_for(tenant_a, role="admin").get(f"{path}?{field}_{side}={value}")
+    assert response.status_code == 400
+    assert field in response.json()
+
+
+@pytest.mark.parametrize(("path", "field"), FILTERS)
+@pytest.mark.parametrize("offset", ["+15:59", "-12:00", "+14:00", "Z", ""])
+def test_date_filter_with_real_offsets_is_served(api_client_for, tenant_a, path, field, offset):
+    value = quote(f"2025-01-01T00:00:00{offset}")
+    response = api_client_for(tenant_a, role="admin").get(f"{path}?{field}_after={value}&{field}_before={value}")
+    assert response.status_code == 200, response.content
