@@ -5,7 +5,9 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import tenant_context
 
+from accounts.tests.factories import MembershipFactory
 from audit.models import AuditEvent
+from core.roles import Role
 from inventory.models import PurchaseRequest, StockLevel, StockMovement
 from inventory.tests.factories import ProductFactory
 
@@ -165,6 +167,33 @@ def test_member_cannot_cancel_someone_elses_request(api_client_for, tenant_a, st
     created = manager.post("/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": []}).json()
     assert act(api_client_for(tenant_a, role="member"), created, "cancel").status_code == 403
     assert act(manager, created, "cancel").json()["status"] == "cancelled"
+
+
+def test_member_edits_submits_and_cancels_only_their_own_requests(draft, api_client_for, tenant_a):
+    other_member = MembershipFactory(tenant=tenant_a, role=Role.MEMBER).user
+    stranger = api_client_for(tenant_a, user=other_member)
+    url = f"/api/v1/purchase-requests/{draft['id']}/"
+    before = stranger.get(url).json()
+    refused = [
+        stranger.patch(url, {"note": "mine now"}),
+        act(stranger, draft, "submit"),
+        act(stranger, draft, "cancel"),
+    ]
+    assert [response.status_code for response in refused] == [403, 403, 403]
+    assert api_client_for(tenant_a, role="member").get(url).json() == before
+    with tenant_context(tenant_a):
+        actions = list(AuditEvent.objects.filter(object_id=draft["id"]).values_list("action", flat=True))
+    assert actions == ["purchase_request.created"]
+
+
+def test_manager_edits_submits_and_cancels_anyones_requests(draft, api_client_for, tenant_a):
+    manager = api_client_for(tenant_a, role="manager")
+    edited = manager.patch(f"/api/v1/purchase-requests/{draft['id']}/", {"note": "checked by manager"})
+    assert edited.status_code == 200 and edited.json()["note"] == "checked by manager"
+    submitted = act(manager, draft, "submit").json()
+    assert submitted["status"] == "submitted" and submitted["submitted_by"]["email"] == "manager@alpha.test"
+    assert submitted["created_by"]["email"] == "member@alpha.test"
+    assert act(manager, draft, "cancel").json()["status"] == "cancelled"
 
 
 def test_delete_only_drafts_cancelled_or_rejected(draft, api_client_for, tenant_a):
