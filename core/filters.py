@@ -11,7 +11,10 @@ from datetime import UTC, timedelta
 
 import django_filters
 from django.core.exceptions import ValidationError
+from django.db import models
 from django_filters import fields, widgets
+from django_filters.rest_framework import DjangoFilterBackend
+from django_filters.rest_framework import FilterSet as BaseFilterSet
 
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
@@ -46,3 +49,24 @@ class IsoDateTimeFromToRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
     """`<name>_after=` / `<name>_before=` in ISO 8601, with the offset bounded."""
 
     field_class = IsoDateTimeRangeField
+
+
+class FilterSet(BaseFilterSet):
+    """The apps' FilterSet: a foreign key filters by the id it is given (`?product=<uuid>`).
+
+    django-filter's default for a foreign key is a choice among the rows that exist,
+    so a well-formed id of nothing answered 400 "Select a valid choice": a filter that
+    matches nothing is an empty list, as for any other value.
+    """
+
+    FILTER_DEFAULTS = {
+        **BaseFilterSet.FILTER_DEFAULTS,
+        models.ForeignKey: {"filter_class": django_filters.UUIDFilter},
+        models.OneToOneField: {"filter_class": django_filters.UUIDFilter},
+    }
+
+
+class FilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend whose generated FilterSets (`filterset_fields`) are ours."""
+
+    filterset_base = FilterSet

@@ -4,6 +4,7 @@ class that documents the Idempotency-Key header on every POST."""
 import copy
 
 from drf_spectacular import openapi
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
@@ -87,7 +88,10 @@ class AutoSchema(openapi.AutoSchema):
 
     def get_operation(self, *args, **kwargs):
         operation = super().get_operation(*args, **kwargs)
-        if operation is None or self.method != "POST":
+        if operation is None:
+            return operation
+        self._document_common_errors(operation)
+        if self.method != "POST":
             return operation
         responses = operation["responses"]
         self._document_error(responses, "400", "A malformed Idempotency-Key (code idempotency_key_invalid).")
@@ -104,12 +108,40 @@ class AutoSchema(openapi.AutoSchema):
         )
         return operation
 
+    def _document_common_errors(self, operation: dict) -> None:
+        """Answers any operation may give whatever its view says, so the schema never
+        lacks them: a URL over the limit (414, core.limits), a body over the limit (413,
+        core.parsers), a page past the end of a list (404), throttling (429)."""
+        responses = operation["responses"]
+        self._document_error(responses, "414", "The URL is over the length limit (code uri_too_long).")
+        if self.method in ("POST", "PUT", "PATCH"):
+            self._document_error(responses, "413", "The request body is over the size limit (code request_too_large).")
+        if self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
+            self._document_error(responses, "404", "The page does not exist (code not_found).")
+        if getattr(self.view, "throttle_classes", None):
+            self._document_error(responses, "429", "Too many requests; retry after Retry-After seconds (throttled).")
+
     def _document_error(self, responses: dict, code: str, description: str) -> None:
         """Add `description` to the operation's answer `code`, or add that answer."""
         if code in responses:
             existing = responses[code].get("description", "")
             also = description[0].lower() + description[1:]
-            responses[code]["description"] = f"{existing} Or: {also}" if existing else description
+            if also not in existing:
+                responses[code]["description"] = f"{existing} Or: {also}" if existing else description
             return
         error = self.resolve_serializer(ErrorSerializer, "response").ref
         responses[code] = {"content": {"application/json": {"schema": dict(error)}}, "description": description}
+
+
+class StringFieldExtension(OpenApiSerializerFieldExtension):
+    """core.serializers' string fields refuse NUL characters (as DRF's CharField does);
+    the schema says so, so a client generating valid data never sends one."""
+
+    target_class = "core.serializers.StringField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        if direction == "request" and "pattern" not in schema:
+            schema["pattern"] = "^[^\\u0000]*$"
+        return schema

@@ -11,12 +11,12 @@ Here:
 - JSON nested deeper than JSON_MAX_DEPTH (default 32) answers 400 `parse_error`, like
   any other unreadable JSON.
 
-Multipart bodies keep DRF's parser: Django's own multipart parser applies the same
-setting to everything but the files (whose limit is the documents app's).
+The API takes JSON only (DEFAULT_PARSER_CLASSES): other media types answer 415. An
+upload endpoint names DRF's MultiPartParser itself; Django's multipart parser applies
+the same setting to everything but the files (whose limit is the documents app's).
 """
 
 from django.conf import settings
-from django.http import QueryDict
 from rest_framework import parsers
 from rest_framework.exceptions import ParseError
 from rest_framework.utils import json
@@ -73,10 +73,3 @@ class JSONParser(parsers.JSONParser):
         if isinstance(data, dict | list) and nested_deeper_than(data, limit):
             raise too_deep
         return data
-
-
-class FormParser(parsers.FormParser):
-    def parse(self, stream, media_type=None, parser_context=None):
-        encoding = parsers.get_encoding(parser_context or {})
-        # QueryDict enforces DATA_UPLOAD_MAX_NUMBER_FIELDS (TooManyFieldsSent: a JSON 400).
-        return QueryDict(read_bounded(stream, parser_context), encoding=encoding)

@@ -171,14 +171,15 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # Bounded: body size (DATA_UPLOAD_MAX_MEMORY_SIZE) and JSON depth (JSON_MAX_DEPTH).
+        # JSON only: the schema then declares exactly what endpoints take (generated
+        # clients broke on JSON+form+multipart), and form bodies cannot slip past
+        # validation. An upload endpoint names MultiPartParser itself.
         "core.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "core.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "core.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": [
-        "django_filters.rest_framework.DjangoFilterBackend",
+        "core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
@@ -316,7 +317,14 @@ LOGGING = {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
     },
     "handlers": {
-        "console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]},
+        # The level on the handler too: Django's own loggers (django.request's 4xx
+        # warnings) have levels of their own and would pass a root-only level.
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+            "level": env("LOG_LEVEL", default="INFO"),
+        },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {

@@ -7,7 +7,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.filters import IsoDateTimeFromToRangeFilter
+from core.filters import FilterSet, IsoDateTimeFromToRangeFilter
 from core.openapi import errors
 from core.permissions import OwnObjectOrRole, RoleByAction
 from core.roles import Role
@@ -119,7 +119,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
         return selectors.stock_level_list()
 
 
-class StockMovementFilter(django_filters.FilterSet):
+class StockMovementFilter(FilterSet):
     warehouse = django_filters.UUIDFilter(method="filter_warehouse", help_text="Either side of the movement.")
     created_at = IsoDateTimeFromToRangeFilter()
 
