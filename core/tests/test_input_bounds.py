@@ -130,3 +130,10 @@ def test_date_filter_with_real_offsets_is_served(api_client_for, tenant_a, path,
     value = quote(f"2025-01-01T00:00:00{offset}")
     response = api_client_for(tenant_a, role="admin").get(f"{path}?{field}_after={value}&{field}_before={value}")
     assert response.status_code == 200, response.content
+
+
+def test_page_size_that_is_not_a_number_is_400_naming_it(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="viewer")
+    assert client.get("/api/v1/products/?page_size=7").status_code == 200
+    response = client.get("/api/v1/products/?page_size=null")
+    assert response.status_code == 400 and "page_size" in response.json()
