@@ -2,6 +2,7 @@
 class that documents the Idempotency-Key header on every POST."""
 
 import copy
+from decimal import Decimal
 
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
@@ -144,4 +145,41 @@ class StringFieldExtension(OpenApiSerializerFieldExtension):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request" and "pattern" not in schema:
             schema["pattern"] = "^[^\\u0000]*$"
+        return schema
+
+
+def decimal_pattern(*, max_digits: int, decimal_places: int, positive: bool) -> str:
+    """The strings a non-negative (or strictly positive) decimal field accepts: at
+    least one digit, at most `max_digits - decimal_places` before the point and
+    `decimal_places` after it, and for `positive` at least one non-zero digit."""
+    whole, frac = max_digits - decimal_places, decimal_places
+    if not positive:
+        return rf"^(?:\d{{1,{whole}}}(?:\.\d{{0,{frac}}})?|\.\d{{1,{frac}}})$"
+    fractions = "|".join(rf"0{{{k}}}[1-9]\d{{0,{frac - k - 1}}}" for k in range(frac))
+    return rf"^(?:0?[1-9]\d{{0,{whole - 1}}}(?:\.\d{{0,{frac}}})?|0?\.(?:{fractions}))$"
+
+
+class DecimalFieldExtension(OpenApiSerializerFieldExtension):
+    """core.serializers.DecimalField in requests: a string whose pattern says which
+    values the field takes (sign, digits before and after the point), so a client that
+    follows the schema sends nothing the field refuses."""
+
+    target_class = "core.serializers.DecimalField"
+    match_subclasses = True
+
+    def map_serializer_field(self, auto_schema, direction):
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        field = self.target
+        minimum = field.min_value
+        smallest = Decimal(1).scaleb(-field.decimal_places)
+        if direction != "request" or minimum is None or minimum not in (0, smallest):
+            return schema
+        schema.update(
+            type="string",
+            format="decimal",
+            pattern=decimal_pattern(
+                max_digits=field.max_digits, decimal_places=field.decimal_places, positive=minimum == smallest
+            ),
+        )
+        schema.pop("minimum", None)
         return schema

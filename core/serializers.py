@@ -4,6 +4,7 @@ DRF's string fields turn a number into a string (`42` becomes `"42"`), so a clie
 that sends the wrong type is silently accepted where the schema says `string`. These
 refuse anything but a string with DRF's own `invalid` message, and `ModelSerializer`
 maps the models' text columns to them. Input serializers use them everywhere.
+Decimals likewise take strings only, never JSON numbers (floats).
 """
 
 from django.db import models
@@ -29,6 +30,18 @@ class EmailField(_StringOnly, serializers.EmailField):
     pass
 
 
+class DecimalField(serializers.DecimalField):
+    """Decimals come in as strings, as they go out: a JSON number is a binary float in
+    most clients (0.1 + 0.2), and the schema says string. Refused otherwise."""
+
+    default_error_messages = {"invalid": 'A number written as a string is required, e.g. "12.5".'}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -36,4 +49,5 @@ class ModelSerializer(serializers.ModelSerializer):
         models.TextField: StringField,
         models.SlugField: SlugField,
         models.EmailField: EmailField,
+        models.DecimalField: DecimalField,
     }

@@ -2,11 +2,14 @@
 field counts, over-long URLs, out-of-range time-zone offsets in date filters."""
 
 import json
+import re
 from urllib.parse import quote
 
 import pytest
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
+
+from core.openapi import decimal_pattern
 
 pytestmark = pytest.mark.django_db
 
@@ -137,3 +140,33 @@ def test_page_size_that_is_not_a_number_is_400_naming_it(api_client_for, tenant_
     assert client.get("/api/v1/products/?page_size=7").status_code == 200
     response = client.get("/api/v1/products/?page_size=null")
     assert response.status_code == 400 and "page_size" in response.json()
+
+
+def test_strings_and_decimals_take_only_json_strings(api_client_for, tenant_a):
+    """Where the schema says string, a JSON number is refused naming the field: DRF
+    would turn 42 into "42", and a decimal sent as a float may not be the one meant."""
+    client = api_client_for(tenant_a, role="manager")
+    as_number = client.post("/api/v1/products/", {"sku": 42, "name": "Bolt"}, format="json")
+    assert as_number.status_code == 400 and "sku" in as_number.json()
+    as_float = client.post("/api/v1/products/", {"sku": "B-1", "name": "Bolt", "reorder_level": 0.1}, format="json")
+    assert as_float.status_code == 400 and "reorder_level" in as_float.json()
+    fine = client.post("/api/v1/products/", {"sku": "B-1", "name": "Bolt", "reorder_level": "0.1"}, format="json")
+    assert fine.status_code == 201 and fine.json()["reorder_level"] == "0.100"
+
+
+@pytest.mark.parametrize(
+    "value,non_negative,positive",
+    [
+        ("0", True, False),
+        ("0.000", True, False),
+        (".001", True, True),
+        ("12345678901.5", True, True),
+        ("123456789012", False, False),
+        ("1.2345", False, False),
+        ("-1", False, False),
+        ("", False, False),
+    ],
+)
+def test_decimal_patterns_in_the_schema_match_what_the_field_takes(value, non_negative, positive):
+    assert bool(re.match(decimal_pattern(max_digits=14, decimal_places=3, positive=False), value)) == non_negative
+    assert bool(re.match(decimal_pattern(max_digits=14, decimal_places=3, positive=True), value)) == positive

@@ -6,7 +6,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import ModelSerializer, StringField
+from core.serializers import DecimalField, ModelSerializer, StringField
 from inventory.models import (
     MovementKind,
     Product,
@@ -67,8 +67,8 @@ class WarehouseSerializer(ModelSerializer):
 
 
 class ProductSerializer(ModelSerializer):
-    on_hand = serializers.DecimalField(**TOTAL_QUANTITY, read_only=True, help_text="Total across all warehouses.")
-    reorder_level = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
+    on_hand = DecimalField(**TOTAL_QUANTITY, read_only=True, help_text="Total across all warehouses.")
+    reorder_level = DecimalField(**QUANTITY, min_value=Decimal("0"), required=False)
 
     class Meta:
         model = Product
@@ -126,7 +126,7 @@ class StockMovementSerializer(ModelSerializer):
 class StockMovementInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MovementKind.choices)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0"))
+    quantity = DecimalField(**QUANTITY, min_value=Decimal("0"))
     from_warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, allow_null=True
     )
@@ -196,8 +196,8 @@ class PurchaseRequestSerializer(ModelSerializer):
 
 class PurchaseRequestLineInputSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = serializers.DecimalField(**QUANTITY, min_value=Decimal("0.001"))
-    unit_price = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    quantity = DecimalField(**QUANTITY, min_value=Decimal("0.001"))
+    unit_price = DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
 
 
 class PurchaseRequestInputSerializer(serializers.Serializer):
