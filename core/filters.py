@@ -10,6 +10,7 @@ and every other value reaches the query in UTC.
 from datetime import UTC, timedelta
 
 import django_filters
+from django import forms
 from django.core.exceptions import ValidationError
 from django.db import models
 from django_filters import fields, widgets
@@ -51,18 +52,51 @@ class IsoDateTimeFromToRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
     field_class = IsoDateTimeRangeField
 
 
-class FilterSet(BaseFilterSet):
-    """The apps' FilterSet: a foreign key filters by the id it is given (`?product=<uuid>`).
+class _StrictUUIDField(forms.UUIDField):
+    def clean(self, value):
+        # `?product=` is not "no filter" but a value that is no id.
+        if value == "":
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().clean(value)
 
-    django-filter's default for a foreign key is a choice among the rows that exist,
-    so a well-formed id of nothing answered 400 "Select a valid choice": a filter that
-    matches nothing is an empty list, as for any other value.
+
+class _StrictBooleanField(forms.Field):
+    """`true` or `false`: django-filter's own turns anything else into "no filter"."""
+
+    def to_python(self, value):
+        if value is None:
+            return None
+        if value in ("true", "True"):
+            return True
+        if value in ("false", "False"):
+            return False
+        raise ValidationError("Use true or false.", code="invalid")
+
+
+class UUIDFilter(django_filters.UUIDFilter):
+    field_class = _StrictUUIDField
+
+
+class BooleanFilter(django_filters.BooleanFilter):
+    field_class = _StrictBooleanField
+
+
+class FilterSet(BaseFilterSet):
+    """The apps' FilterSet: filters take what the schema says, or answer 400 naming the
+    parameter (django-filter quietly drops a value it cannot read, so `?is_active=null`
+    listed everything).
+
+    A foreign key filters by the id it is given (`?product=<uuid>`): django-filter's
+    default is a choice among the rows that exist, so a well-formed id of nothing
+    answered an undocumented 400; a filter that matches nothing is an empty list.
     """
 
     FILTER_DEFAULTS = {
         **BaseFilterSet.FILTER_DEFAULTS,
-        models.ForeignKey: {"filter_class": django_filters.UUIDFilter},
-        models.OneToOneField: {"filter_class": django_filters.UUIDFilter},
+        models.ForeignKey: {"filter_class": UUIDFilter},
+        models.OneToOneField: {"filter_class": UUIDFilter},
+        models.UUIDField: {"filter_class": UUIDFilter},
+        models.BooleanField: {"filter_class": BooleanFilter},
     }
 
 

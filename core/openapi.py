@@ -119,8 +119,16 @@ class AutoSchema(openapi.AutoSchema):
             self._document_error(responses, "413", "The request body is over the size limit (code request_too_large).")
         if self.method == "GET" and self._is_list_view() and self._get_paginator() is not None:
             self._document_error(responses, "404", "The page does not exist (code not_found).")
+            self._document_field_errors(responses, "A page_size or filter value that is not what it should be.")
         if getattr(self.view, "throttle_classes", None):
             self._document_error(responses, "429", "Too many requests; retry after Retry-After seconds (throttled).")
+
+    def _document_field_errors(self, responses: dict, description: str) -> None:
+        if "400" not in responses:
+            responses["400"] = {
+                "content": {"application/json": {"schema": {"type": "object", "additionalProperties": True}}},
+                "description": description,
+            }
 
     def _document_error(self, responses: dict, code: str, description: str) -> None:
         """Add `description` to the operation's answer `code`, or add that answer."""

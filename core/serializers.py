@@ -42,6 +42,15 @@ class DecimalField(serializers.DecimalField):
         return super().to_internal_value(data)
 
 
+class BooleanField(serializers.BooleanField):
+    """JSON true or false only: DRF's also takes 0, 1, "yes", "on"..."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
 class ModelSerializer(serializers.ModelSerializer):
     serializer_field_mapping = {
         **serializers.ModelSerializer.serializer_field_mapping,
@@ -50,4 +59,5 @@ class ModelSerializer(serializers.ModelSerializer):
         models.SlugField: SlugField,
         models.EmailField: EmailField,
         models.DecimalField: DecimalField,
+        models.BooleanField: BooleanField,
     }

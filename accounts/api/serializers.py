@@ -4,7 +4,7 @@ from accounts.models import User
 from accounts.selectors import MEMBER_ORDERINGS, MEMBER_STATUS_ACTIVE, MEMBER_STATUS_INVITED
 from core.http import base_url
 from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
-from core.serializers import EmailField, ModelSerializer, SlugField, StringField
+from core.serializers import BooleanField, EmailField, ModelSerializer, SlugField, StringField
 
 MEMBER_STATUS_CHOICES = [(MEMBER_STATUS_ACTIVE, "Member"), (MEMBER_STATUS_INVITED, "Invited, not yet accepted")]
 
@@ -147,7 +147,7 @@ class MemberUpdateSerializer(serializers.Serializer):
     """PATCH: every field optional; an empty body changes nothing."""
 
     role = serializers.ChoiceField(choices=ASSIGNABLE_ROLE_CHOICES, required=False)
-    is_active = serializers.BooleanField(required=False)
+    is_active = BooleanField(required=False)
 
 
 class OwnershipTransferSerializer(serializers.Serializer):

@@ -4,7 +4,7 @@ from rest_framework import viewsets
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
-from core.filters import FilterSet, IsoDateTimeFromToRangeFilter
+from core.filters import FilterSet, IsoDateTimeFromToRangeFilter, UUIDFilter
 from core.openapi import errors
 from core.permissions import HasRole
 from core.roles import Role
@@ -13,7 +13,7 @@ from .serializers import AuditEventSerializer
 
 
 class AuditEventFilter(FilterSet):
-    actor = django_filters.UUIDFilter(field_name="actor_id", help_text="Actor's user id.")
+    actor = UUIDFilter(field_name="actor_id", help_text="Actor's user id.")
     actor_email = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
     action = django_filters.CharFilter(help_text="Exact action, e.g. membership.changed.")
     action_prefix = django_filters.CharFilter(

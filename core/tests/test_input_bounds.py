@@ -170,3 +170,24 @@ def test_strings_and_decimals_take_only_json_strings(api_client_for, tenant_a):
 def test_decimal_patterns_in_the_schema_match_what_the_field_takes(value, non_negative, positive):
     assert bool(re.match(decimal_pattern(max_digits=14, decimal_places=3, positive=False), value)) == non_negative
     assert bool(re.match(decimal_pattern(max_digits=14, decimal_places=3, positive=True), value)) == positive
+
+
+@pytest.mark.parametrize("query", ["is_active=null", "is_active=2", "sku=&is_active=yes"])
+def test_filter_values_that_are_not_what_the_schema_says_are_400(api_client_for, tenant_a, query):
+    """django-filter used to drop a value it could not read and list everything."""
+    response = api_client_for(tenant_a, role="viewer").get(f"/api/v1/products/?{query}")
+    assert response.status_code == 400 and "is_active" in response.json()
+
+
+def test_empty_id_filter_is_400_and_unknown_id_is_an_empty_list(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="viewer")
+    empty = client.get("/api/v1/stock-levels/?warehouse=")
+    assert empty.status_code == 400 and "warehouse" in empty.json()
+    unknown = client.get("/api/v1/stock-levels/?warehouse=00000000-0000-4000-8000-000000000000")
+    assert unknown.status_code == 200 and unknown.json()["count"] == 0
+
+
+def test_booleans_take_only_json_booleans(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="manager")
+    response = client.post("/api/v1/products/", {"sku": "B-2", "name": "Bolt", "is_active": 0}, format="json")
+    assert response.status_code == 400 and "is_active" in response.json()

@@ -1,13 +1,12 @@
 """Inventory endpoints. Thin: validate, call a service, serialise."""
 
-import django_filters
 from django.db.models import Model, Q
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from core.filters import FilterSet, IsoDateTimeFromToRangeFilter
+from core.filters import FilterSet, IsoDateTimeFromToRangeFilter, UUIDFilter
 from core.openapi import errors
 from core.permissions import OwnObjectOrRole, RoleByAction
 from core.roles import Role
@@ -120,7 +119,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 class StockMovementFilter(FilterSet):
-    warehouse = django_filters.UUIDFilter(method="filter_warehouse", help_text="Either side of the movement.")
+    warehouse = UUIDFilter(method="filter_warehouse", help_text="Either side of the movement.")
     created_at = IsoDateTimeFromToRangeFilter()
 
     class Meta:
