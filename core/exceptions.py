@@ -60,6 +60,10 @@ def exception_handler(exc, context):
     response = drf_exception_handler(exc, context)
     if response is None:
         return None
+    if isinstance(response.data, list):
+        # A ValidationError raised with a bare list (DRF's SearchFilter does, for a NUL
+        # in ?search=): the documented shape is an object.
+        response.data = {"detail": " ".join(str(item) for item in response.data), "code": "invalid"}
     if isinstance(response.data, dict) and "detail" in response.data and "code" not in response.data:
         codes = exc.get_codes() if isinstance(exc, exceptions.APIException) else None
         response.data["code"] = codes if isinstance(codes, str) else getattr(exc, "default_code", "error")

@@ -92,6 +92,10 @@ class AutoSchema(openapi.AutoSchema):
         if operation is None:
             return operation
         self._document_common_errors(operation)
+        for parameter in operation.get("parameters", []):
+            schema = parameter.get("schema", {})
+            if parameter.get("in") == "query" and schema.get("type") == "string" and "pattern" not in schema:
+                schema["pattern"] = "^[^\\u0000]*$"  # a NUL is refused (400), as in bodies
         if self.method != "POST":
             return operation
         responses = operation["responses"]

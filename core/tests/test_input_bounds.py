@@ -191,3 +191,10 @@ def test_booleans_take_only_json_booleans(api_client_for, tenant_a):
     client = api_client_for(tenant_a, role="manager")
     response = client.post("/api/v1/products/", {"sku": "B-2", "name": "Bolt", "is_active": 0}, format="json")
     assert response.status_code == 400 and "is_active" in response.json()
+
+
+def test_nul_in_a_search_is_400_in_the_documented_shape(api_client_for, tenant_a):
+    response = api_client_for(tenant_a, role="viewer").get("/api/v1/suppliers/?search=a%00b")
+    assert response.status_code == 400
+    body = response.json()
+    assert isinstance(body, dict) and body["code"] == "invalid" and "Null characters" in body["detail"]
