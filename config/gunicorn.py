@@ -12,6 +12,9 @@ from gunicorn.http import wsgi
 # peers: the load balancer's addresses, plus 127.0.0.1 for the container's health
 # check. Never every peer by default: anyone reaching port 8000 could claim HTTPS.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
+# gunicorn's own limit on the request line (it answers 414 in HTML beyond it), raised to
+# its maximum so the application's lower MAX_URI_LENGTH answers, in JSON, nearly always.
+limit_request_line = 8190
 
 # gunicorn writes `Server: gunicorn` on every response and has no setting for it; the
 # header only tells a scanner what to try. Drop it from the headers gunicorn adds.

@@ -16,6 +16,8 @@ from django.db import models
 from django_filters import fields, widgets
 from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.rest_framework import FilterSet as BaseFilterSet
+from rest_framework import filters as drf_filters
+from rest_framework.exceptions import ValidationError as InputError
 
 MAX_UTC_OFFSET = timedelta(hours=15, minutes=59)
 
@@ -104,3 +106,24 @@ class FilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend whose generated FilterSets (`filterset_fields`) are ours."""
 
     filterset_base = FilterSet
+
+
+class OrderingFilter(drf_filters.OrderingFilter):
+    """DRF's `?ordering=`, refusing a field it does not offer with 400 naming the
+    parameter (DRF drops it silently), and listing the offered values in the schema."""
+
+    def remove_invalid_fields(self, queryset, fields, view, request):
+        valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
+        unknown = [term for term in fields if term.lstrip("-") not in valid]
+        if unknown:
+            offered = ", ".join(sorted(valid))
+            raise InputError({self.ordering_param: [f"Cannot order by {unknown[0]!r}; use one of: {offered}."]})
+        return list(fields)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        fields = getattr(view, "ordering_fields", None)
+        if isinstance(fields, list | tuple):
+            for parameter in parameters:
+                parameter["schema"]["enum"] = [f"{sign}{name}" for name in fields for sign in ("", "-")]
+        return parameters

@@ -156,7 +156,11 @@ class StringFieldExtension(OpenApiSerializerFieldExtension):
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
         if direction == "request" and "pattern" not in schema:
-            schema["pattern"] = "^[^\\u0000]*$"
+            if not self.target.allow_blank and self.target.trim_whitespace:
+                # Trimmed, so blank unless something other than space is in it.
+                schema["pattern"] = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+            else:
+                schema["pattern"] = "^[^\\u0000]*$"
         return schema
 
 

@@ -181,7 +181,7 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": [
         "core.filters.FilterBackend",
         "rest_framework.filters.SearchFilter",
-        "rest_framework.filters.OrderingFilter",
+        "core.filters.OrderingFilter",
     ],
     # drf-spectacular's, plus the Idempotency-Key header and its answers on every POST.
     "DEFAULT_SCHEMA_CLASS": "core.openapi.AutoSchema",

@@ -198,3 +198,10 @@ def test_nul_in_a_search_is_400_in_the_documented_shape(api_client_for, tenant_a
     assert response.status_code == 400
     body = response.json()
     assert isinstance(body, dict) and body["code"] == "invalid" and "Null characters" in body["detail"]
+
+
+def test_ordering_by_a_field_not_offered_is_400_naming_it(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="viewer")
+    assert client.get("/api/v1/products/?ordering=-on_hand,sku").status_code == 200
+    response = client.get("/api/v1/products/?ordering=password")
+    assert response.status_code == 400 and "ordering" in response.json()
