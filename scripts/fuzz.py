@@ -41,6 +41,10 @@ CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
 
+# A schema-violating request may also be refused for its length: 414 (over 2048).
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422", "428", "429", "5xx"]
+
 # Where schema-valid is not enough to be accepted, and the 400 names the field: a body
 # that names objects by id (which must exist in this tenant), a movement kind's
 # warehouses (receipt needs to_warehouse...), a password or an e-mailed token that

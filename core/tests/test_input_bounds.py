@@ -118,13 +118,25 @@ FILTERS = [
 
 
 @pytest.mark.parametrize(("path", "field"), FILTERS)
-@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59", "+24:00", "-99:00"])
+@pytest.mark.parametrize("offset", ["+24:00", "-99:00", "+1:00"])
 @pytest.mark.parametrize("side", ["after", "before"])
-def test_date_filter_offset_beyond_1559_is_400_naming_the_field(api_client_for, tenant_a, path, field, offset, side):
+def test_date_filter_with_an_offset_that_is_no_offset_is_400_naming_the_field(
+    api_client_for, tenant_a, path, field, offset, side
+):
     value = quote(f"2025-01-01T00:00:00{offset}")
     response = api_client_for(tenant_a, role="admin").get(f"{path}?{field}_{side}={value}")
     assert response.status_code == 400
     assert field in response.json()
+
+
+@pytest.mark.parametrize(("path", "field"), FILTERS)
+@pytest.mark.parametrize("offset", ["+16:00", "-16:00", "+23:59"])
+def test_date_filter_offsets_postgresql_would_refuse_are_served_in_utc(api_client_for, tenant_a, path, field, offset):
+    """ISO 8601 (and the schema's date-time) allow offsets up to +/-23:59, PostgreSQL
+    only +/-15:59: values reach the query converted to UTC, so all are served."""
+    value = quote(f"2025-01-01T00:00:00{offset}")
+    response = api_client_for(tenant_a, role="admin").get(f"{path}?{field}_after={value}")
+    assert response.status_code == 200
 
 
 @pytest.mark.parametrize(("path", "field"), FILTERS)
