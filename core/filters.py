@@ -105,9 +105,15 @@ class OrderingFilter(drf_filters.OrderingFilter):
     """DRF's `?ordering=`, refusing a field it does not offer with 400 naming the
     parameter (DRF drops it silently), and listing the offered values in the schema."""
 
+    def get_ordering(self, request, queryset, view):
+        raw = request.query_params.get(self.ordering_param)
+        if raw is not None and any(not term or term != term.strip() for term in raw.split(",")):
+            raise InputError({self.ordering_param: ["Give field names separated by commas, e.g. -created_at,name."]})
+        return super().get_ordering(request, queryset, view)
+
     def remove_invalid_fields(self, queryset, fields, view, request):
         valid = {name for name, _ in self.get_valid_fields(queryset, view, {"request": request})}
-        unknown = [term for term in fields if term.lstrip("-") not in valid]
+        unknown = [term for term in fields if term != term.strip() or term.removeprefix("-") not in valid]
         if unknown:
             offered = ", ".join(sorted(valid))
             raise InputError({self.ordering_param: [f"Cannot order by {unknown[0]!r}; use one of: {offered}."]})

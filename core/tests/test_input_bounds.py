@@ -217,3 +217,9 @@ def test_ordering_by_a_field_not_offered_is_400_naming_it(api_client_for, tenant
     assert client.get("/api/v1/products/?ordering=-on_hand,sku").status_code == 200
     response = client.get("/api/v1/products/?ordering=password")
     assert response.status_code == 400 and "ordering" in response.json()
+
+
+@pytest.mark.parametrize("ordering", ["", "sku,", " sku", "--sku", "sku, name"])
+def test_ordering_that_is_not_a_list_of_offered_fields_is_400(api_client_for, tenant_a, ordering):
+    response = api_client_for(tenant_a, role="viewer").get(f"/api/v1/products/?ordering={quote(ordering)}")
+    assert response.status_code == 400 and "ordering" in response.json()
