@@ -40,6 +40,12 @@ class IsoDateTimeRangeField(fields.RangeField):
     def __init__(self, *args, **kwargs):
         super().__init__((IsoDateTimeField(), IsoDateTimeField()), *args, **kwargs)
 
+    def clean(self, value):
+        # `?at_before=` is a value that is no date, not "no bound" (the schema says date-time).
+        if isinstance(value, list | tuple) and "" in value:
+            raise ValidationError(self.error_messages["invalid"], code="invalid")
+        return super().clean(value)
+
 
 class IsoDateTimeFromToRangeFilter(django_filters.IsoDateTimeFromToRangeFilter):
     """`<name>_after=` / `<name>_before=` in ISO 8601, with the offset bounded."""

@@ -61,3 +61,19 @@ class ModelSerializer(serializers.ModelSerializer):
         models.DecimalField: DecimalField,
         models.BooleanField: BooleanField,
     }
+
+
+class QuerySerializer(serializers.Serializer):
+    """For a view's query parameters: DRF reads a query string as an HTML form, where
+    `?status=` means "not given"; here an empty value is refused unless the field
+    takes blank strings, as the schema's minLength says."""
+
+    def to_internal_value(self, data):
+        empty = {
+            name: ["This parameter may not be empty."]
+            for name, field in self.fields.items()
+            if hasattr(data, "get") and data.get(name) == "" and not getattr(field, "allow_blank", False)
+        }
+        if empty:
+            raise serializers.ValidationError(empty)
+        return super().to_internal_value(data)

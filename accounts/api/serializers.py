@@ -4,7 +4,7 @@ from accounts.models import User
 from accounts.selectors import MEMBER_ORDERINGS, MEMBER_STATUS_ACTIVE, MEMBER_STATUS_INVITED
 from core.http import base_url
 from core.roles import ASSIGNABLE_ROLE_CHOICES, Role
-from core.serializers import BooleanField, EmailField, ModelSerializer, SlugField, StringField
+from core.serializers import BooleanField, EmailField, ModelSerializer, QuerySerializer, SlugField, StringField
 
 MEMBER_STATUS_CHOICES = [(MEMBER_STATUS_ACTIVE, "Member"), (MEMBER_STATUS_INVITED, "Invited, not yet accepted")]
 
@@ -123,7 +123,7 @@ class MemberSerializer(InvitationSerializer):
     expires_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class MemberListQuerySerializer(serializers.Serializer):
+class MemberListQuerySerializer(QuerySerializer):
     role = serializers.ChoiceField(choices=Role.choices, required=False)
     is_active = serializers.BooleanField(
         required=False, allow_null=True, default=None, help_text="Members only: leaves invitations out."

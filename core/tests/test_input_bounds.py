@@ -223,3 +223,9 @@ def test_ordering_by_a_field_not_offered_is_400_naming_it(api_client_for, tenant
 def test_ordering_that_is_not_a_list_of_offered_fields_is_400(api_client_for, tenant_a, ordering):
     response = api_client_for(tenant_a, role="viewer").get(f"/api/v1/products/?ordering={quote(ordering)}")
     assert response.status_code == 400 and "ordering" in response.json()
+
+
+@pytest.mark.parametrize("path", ["/api/v1/members/?status=", "/api/v1/audit-events/?at_before="])
+def test_an_empty_query_value_is_not_taken_as_absent(api_client_for, tenant_a, path):
+    response = api_client_for(tenant_a, role="admin").get(path)
+    assert response.status_code == 400
