@@ -1,10 +1,13 @@
 """What every tenant command shares: finding a tenant by slug, one-line errors."""
 
+from collections.abc import Callable
+
 from django.core.management.base import CommandError
+from django_tenants.utils import tenant_context
 
 from core.commands import ServiceCommand
 from tenants.models import Tenant
-from tenants.selectors import tenant_get
+from tenants.selectors import tenant_get, tenant_list
 from tenants.services import tenant_change_status
 
 
@@ -17,6 +20,19 @@ class TenantCommand(ServiceCommand):
         if tenant is None:
             raise CommandError(f'No tenant with slug "{slug}".')
         return tenant
+
+    def purge_each_schema(self, purge: Callable[[], int], *, slug: str | None) -> None:
+        """Run `purge` in the public schema and in every tenant's, or in the one tenant
+        `slug` names, printing how many rows each removed. The schema switch is here,
+        in tenants/, so the purges themselves never switch."""
+        if slug:
+            tenants = [self.tenant_or_fail(slug)]
+        else:
+            self.stdout.write(f"platform: {purge()} removed")
+            tenants = list(tenant_list())
+        for tenant in tenants:
+            with tenant_context(tenant):
+                self.stdout.write(f"{tenant.slug}: {purge()} removed")
 
 
 class TenantStatusCommand(TenantCommand):

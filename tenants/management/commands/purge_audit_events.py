@@ -1,8 +1,6 @@
 from django.conf import settings
-from django_tenants.utils import tenant_context
 
 from audit.services import audit_purge
-from tenants.selectors import tenant_list
 
 from ._base import TenantCommand
 
@@ -18,11 +16,4 @@ class Command(TenantCommand):
 
     def run(self, *args, **options):
         self.stdout.write(f"Removing audit rows older than {settings.AUDIT_RETENTION_DAYS} days.")
-        if options["tenant"]:
-            tenants = [self.tenant_or_fail(options["tenant"])]
-        else:
-            self.stdout.write(f"platform: {audit_purge()} removed")
-            tenants = list(tenant_list())
-        for tenant in tenants:
-            with tenant_context(tenant):
-                self.stdout.write(f"{tenant.slug}: {audit_purge()} removed")
+        self.purge_each_schema(audit_purge, slug=options["tenant"])

@@ -1,7 +1,4 @@
-from django_tenants.utils import tenant_context
-
 from core.idempotency import TTL, idempotency_records_purge
-from tenants.selectors import tenant_list
 
 from ._base import TenantCommand
 
@@ -18,11 +15,4 @@ class Command(TenantCommand):
 
     def run(self, *args, **options):
         self.stdout.write(f"Removing Idempotency-Key records older than {TTL}.")
-        if options["tenant"]:
-            tenants = [self.tenant_or_fail(options["tenant"])]
-        else:
-            self.stdout.write(f"platform: {idempotency_records_purge()} removed")
-            tenants = list(tenant_list())
-        for tenant in tenants:
-            with tenant_context(tenant):
-                self.stdout.write(f"{tenant.slug}: {idempotency_records_purge()} removed")
+        self.purge_each_schema(idempotency_records_purge, slug=options["tenant"])
