@@ -17,8 +17,8 @@ from .models import Invitation, Membership, RevokedSession, User
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
 
-# A revocation answer is cached no longer than an access token lives.
-_ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+# A revocation answer is cached as long as one access token of the session can live.
+ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
 
 
 def membership_cache_key(tenant_id, user_id) -> str:
@@ -47,16 +47,20 @@ def _membership_state_from_db(*, tenant_id, user_id) -> MembershipState | None:
     return MembershipState(id=str(row[0]), role=row[1]) if row else None
 
 
+def _membership_state_load(*, tenant_id, user_id) -> MembershipState | None:
+    """From the database, remembered in the cache for MEMBERSHIP_CACHE_TTL."""
+    state = _membership_state_from_db(tenant_id=tenant_id, user_id=user_id)
+    key = membership_cache_key(tenant_id, user_id)
+    caches["platform"].set(key, (state.id, state.role) if state else "", settings.MEMBERSHIP_CACHE_TTL)
+    return state
+
+
 def membership_state(*, tenant_id, user_id) -> MembershipState | None:
     """The active membership of the user in the tenant, or None (cached; signals drop
     the entry on any change to the membership)."""
-    cache = caches["platform"]
-    key = membership_cache_key(tenant_id, user_id)
-    cached = cache.get(key)
+    cached = caches["platform"].get(membership_cache_key(tenant_id, user_id))
     if cached is None:
-        state = _membership_state_from_db(tenant_id=tenant_id, user_id=user_id)
-        cache.set(key, (state.id, state.role) if state else "", settings.MEMBERSHIP_CACHE_TTL)
-        return state
+        return _membership_state_load(tenant_id=tenant_id, user_id=user_id)
     return MembershipState(*cached) if cached else None
 
 
@@ -66,16 +70,18 @@ def membership_role(*, tenant_id, user_id) -> str | None:
     return state.role if state else None
 
 
+def _session_revoked_load(sid: str) -> bool:
+    """The database's answer, remembered for as long as an access token lives, so a
+    lost cache costs one query, never a revoked session coming back."""
+    revoked = RevokedSession.objects.filter(sid=sid).exists()
+    caches["platform"].set(session_revoked_key(sid), revoked, ACCESS_SECONDS)
+    return revoked
+
+
 def session_revoked(sid: str) -> bool:
-    """Whether the session was signed out. The database answers; the cache remembers
-    the answer for as long as an access token lives, so a lost cache costs one query."""
-    cache = caches["platform"]
-    key = session_revoked_key(sid)
-    cached = cache.get(key)
-    if cached is None:
-        cached = RevokedSession.objects.filter(sid=sid).exists()
-        cache.set(key, cached, _ACCESS_SECONDS)
-    return cached
+    """Whether the session was signed out (cached; the database answers on a miss)."""
+    cached = caches["platform"].get(session_revoked_key(sid))
+    return _session_revoked_load(sid) if cached is None else cached
 
 
 def request_auth_state(*, tenant_id, user_id, sid: str) -> tuple[MembershipState | None, bool]:
@@ -85,13 +91,13 @@ def request_auth_state(*, tenant_id, user_id, sid: str) -> tuple[MembershipState
     membership_key, revoked_key = membership_cache_key(tenant_id, user_id), session_revoked_key(sid)
     keys = [revoked_key] if tenant_id is None else [membership_key, revoked_key]
     found = cache.get_many(keys)
-    revoked = found[revoked_key] if revoked_key in found else session_revoked(sid)
+    revoked = found[revoked_key] if revoked_key in found else _session_revoked_load(sid)
     if tenant_id is None:
         return None, revoked
     if membership_key in found:
         cached = found[membership_key]
         return (MembershipState(*cached) if cached else None), revoked
-    return membership_state(tenant_id=tenant_id, user_id=user_id), revoked
+    return _membership_state_load(tenant_id=tenant_id, user_id=user_id), revoked
 
 
 def membership_exists(*, tenant_id, user_id) -> bool:

@@ -21,7 +21,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from django.conf import settings
 from django.core.cache import caches
 from django.db import transaction
 from rest_framework_simplejwt.exceptions import TokenError
@@ -33,13 +32,10 @@ from audit.services import audit_record, security_event_record
 
 from .exceptions import InvalidToken, MembershipInactive, TokenReused, TokenRevoked, TokenWrongTenant
 from .models import RevokedSession, User
-from .selectors import membership_state, request_auth_state, session_revoked_key
+from .selectors import ACCESS_SECONDS, membership_state, request_auth_state, session_revoked_key
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
-
-# Once revoked, a session is remembered as long as one of its access tokens can live.
-_ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
 
 SCHEMA_CLAIM = "schema"
 TENANT_CLAIM = "tenant"
@@ -127,6 +123,8 @@ def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     try:
         token_check(refresh, user=user, tenant=tenant)
     except InvalidToken as exc:
+        # A refresh is refused with one code, token_not_valid, whatever the reason
+        # (as before the checks were shared with authentication); the message says which.
         raise InvalidToken(exc.message) from exc
     # Lock the token's row so two concurrent refreshes of one token cannot both succeed:
     # the second waits, then finds it blacklisted.
@@ -159,7 +157,7 @@ def _session_revoke(token: Token, *, user_id) -> None:
     # the answer once committed, as the membership signals do.
     key = session_revoked_key(sid)
     caches["platform"].delete(key)
-    transaction.on_commit(lambda: caches["platform"].set(key, True, _ACCESS_SECONDS))
+    transaction.on_commit(lambda: caches["platform"].set(key, True, ACCESS_SECONDS))
 
 
 @transaction.atomic
