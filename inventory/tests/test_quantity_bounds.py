@@ -7,23 +7,14 @@ from decimal import Decimal
 import pytest
 from django_tenants.utils import tenant_context
 
-from inventory.models import QUANTITY_MAX, PurchaseRequest, StockLevel, StockMovement
+from inventory.models import QUANTITY_MAX, PurchaseRequest, StockMovement
 from inventory.tests.factories import ProductFactory, StockLevelFactory, WarehouseFactory
+from inventory.tests.helpers import level, move
 
 pytestmark = pytest.mark.django_db
 
 MAX = "99999999999.999"
 PRICE_MAX = "999999999999.99"
-
-
-def move(client, **body):
-    return client.post("/api/v1/stock-movements/", {k: str(v) for k, v in body.items()})
-
-
-def level(tenant, product, warehouse) -> Decimal:
-    with tenant_context(tenant):
-        found = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
-        return found.quantity if found else Decimal("0")
 
 
 def movements(tenant) -> int:

@@ -6,19 +6,10 @@ import pytest
 from django_tenants.utils import tenant_context
 
 from audit.models import AuditEvent
-from inventory.models import StockLevel, StockMovement
+from inventory.models import StockMovement
+from inventory.tests.helpers import level, move
 
 pytestmark = pytest.mark.django_db
-
-
-def move(client, **body):
-    return client.post("/api/v1/stock-movements/", {k: str(v) for k, v in body.items()})
-
-
-def level(tenant, product, warehouse) -> Decimal:
-    with tenant_context(tenant):
-        found = StockLevel.objects.filter(product=product, warehouse=warehouse).first()
-        return found.quantity if found else Decimal("0")
 
 
 def test_each_kind_changes_stock_as_described(api_client_for, tenant_a, stocked):
