@@ -95,5 +95,7 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
 # only from FORWARDED_ALLOW_IPS (default 127.0.0.1,::1: the health check). Behind
 # a load balancer, set it to the balancer's addresses plus 127.0.0.1. Flags not
 # given here can be added via GUNICORN_CMD_ARGS (the command line wins over it).
-# Worker heartbeat files go to /dev/shm (tmpfs).
-CMD ["sh", "-c", "exec gunicorn config.wsgi:application --config config/gunicorn.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --worker-tmp-dir /dev/shm --access-logfile -"]
+# Worker heartbeat files go to /dev/shm (tmpfs). No gunicorn access log: the
+# application writes one line per request itself (tessera.access, JSON in
+# production), without the query strings gunicorn's would carry.
+CMD ["sh", "-c", "exec gunicorn config.wsgi:application --config config/gunicorn.py --bind 0.0.0.0:8000 --workers ${WEB_CONCURRENCY:-3} --worker-tmp-dir /dev/shm"]

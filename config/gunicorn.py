@@ -5,6 +5,9 @@ line (bind, workers) and GUNICORN_CMD_ARGS override what is set here.
 """
 
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 from gunicorn.http import wsgi
 
@@ -26,3 +29,34 @@ def _default_headers_without_server(self):
 
 
 wsgi.Response.default_headers = _default_headers_without_server
+
+
+# Prometheus multiprocess mode (core/metrics.py): each worker writes its metric values
+# to files in this directory and /metrics, answered by any one worker, sums them all.
+# Set here, in the master, so every worker forked from it inherits it before it imports
+# prometheus_client. An operator's own directory is wiped at start (the values of a
+# previous run would be summed with this one's); one made here is removed at exit.
+_metrics_dir_is_ours = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _metrics_dir_is_ours:
+    _shm = Path("/dev/shm")  # noqa: S108 - mkdtemp makes a private directory (0700, unguessable name)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="tessera-metrics-", dir=_shm if _shm.is_dir() and os.access(_shm, os.W_OK) else None
+    )
+
+
+def on_starting(server):
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    directory.mkdir(parents=True, exist_ok=True)
+    for stale in directory.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir_is_ours:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

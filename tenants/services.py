@@ -23,6 +23,7 @@ from core.errors import ApplicationError
 from core.roles import Role
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
+from .metrics import measure_provisioning
 from .models import Domain, Tenant, TenantStatus, tenant_host
 from .schemas import schema_clone_template, schema_drop
 from .selectors import tenant_get
@@ -86,6 +87,7 @@ def tenant_slug_check(slug: str) -> None:
         )
 
 
+@measure_provisioning
 @transaction.atomic
 def tenant_provision(
     *,

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import DEVELOPMENT_SECRET_KEY, SIMPLE_JWT, env
+from .base import DEVELOPMENT_SECRET_KEY, LOGGING, METRICS_TOKEN, SIMPLE_JWT, env, log_format
 
 SECRET_KEY = env("SECRET_KEY")  # no default: a missing key fails loudly at start
 if SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 32:
@@ -15,8 +15,9 @@ if SIMPLE_JWT["SIGNING_KEY"] == DEVELOPMENT_SECRET_KEY or len(SIMPLE_JWT["SIGNIN
 DEBUG = False
 
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
-# Health probes come from the orchestrator over plain HTTP.
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# Health probes come from the orchestrator, and scrapes from Prometheus inside the
+# cluster, over plain HTTP.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
@@ -27,3 +28,11 @@ if not SECURE_HSTS_PRELOAD:
     # opts in with SECURE_HSTS_PRELOAD=true. Until then `check --deploy` need not ask.
     SILENCED_SYSTEM_CHECKS = ["security.W021"]
 # nosniff, the referrer policy, X-Frame-Options and the CSP are base.py's: everywhere.
+
+# A short token could be guessed by trying it against /metrics on any host.
+if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or unset: no metrics).")
+
+# One JSON object a line for the log shipper, unless LOG_FORMAT=plain.
+LOG_FORMAT = log_format("json")
+LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

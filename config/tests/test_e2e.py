@@ -25,6 +25,7 @@ from testing.helpers import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 ROOT = Path(__file__).resolve().parents[2]
+METRICS_TOKEN = "e2e-metrics-token-" + "m" * 32
 
 
 def _free_port() -> int:
@@ -44,6 +45,9 @@ def process_env(platform) -> dict:
         "DATABASE_URL": test_db_url,
         "TEST_RUN_ID": settings.TEST_RUN_ID,
         "PYTHONPATH": str(ROOT),
+        "METRICS_TOKEN": METRICS_TOKEN,
+        # Their stderr is a pipe read only on failure: keep it from filling with access lines.
+        "LOG_LEVEL": "WARNING",
     }
 
 
@@ -145,8 +149,38 @@ def test_http_answers_carry_security_headers_and_no_server_header(server):
     assert status == 414 and body["code"] == "uri_too_long"
 
 
+def scrape(url: str, token: str | None = METRICS_TOKEN) -> str:
+    request = urllib.request.Request(url, headers={"Host": "127.0.0.1"})
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return response.read().decode()
+
+
+def sample(body: str, line_start: str) -> float:
+    values = [float(line.rsplit(" ", 1)[1]) for line in body.splitlines() if line.startswith(line_start + " ")]
+    return values[0] if values else 0.0
+
+
+def test_metrics_of_every_gunicorn_worker_are_summed(server):
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        scrape(f"{server}/metrics", token=None)
+    assert refused.value.code == 401
+
+    # Many connections, so both workers serve some; each scrape is answered by one of
+    # them, and each must count them all.
+    for _ in range(12):
+        assert call(server, "GET", "/api/v1/warehouses/", "beta.localhost")[0] == 401
+    series = 'tessera_http_requests_total{method="GET",plan="default",route="api/v1/warehouses/",status="401"}'
+    scrapes = [scrape(f"{server}/metrics") for _ in range(6)]
+    assert [sample(body, series) for body in scrapes] == [12.0] * 6
+    # Multiprocess mode: the per-process collectors (process_*) are not exposed.
+    assert all("process_cpu_seconds_total" not in body for body in scrapes)
+
+
 @pytest.fixture(scope="module")
 def worker(process_env):
+    metrics_port = _free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -164,10 +198,11 @@ def worker(process_env):
             "--without-heartbeat",
         ],
         cwd=ROOT,
-        env=process_env,
+        env={**process_env, "CELERY_METRICS_PORT": str(metrics_port)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
+    process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
     yield process
     _stop(process)
 
@@ -194,3 +229,15 @@ def test_fan_out_sends_one_task_per_active_tenant(worker, platform):
     reports = [result.get(timeout=60) for result in for_each_active_tenant(tenant_usage_report)]
     assert sorted(report["tenant"] for report in reports) == ["alpha", "beta"]
     assert all(report["schema"] == report["tenant"] for report in reports)
+
+
+def test_worker_serves_its_task_metrics(worker, platform):
+    assert tenant_usage_report.delay(schema_name="alpha").get(timeout=60)["tenant"] == "alpha"
+    with pytest.raises(Exception):  # noqa: B017 - any failure of the bad task is fine
+        tenant_usage_report.delay(schema_name="no_such_schema").get(timeout=30)
+    body = scrape(worker.metrics_url, token=None)  # the worker's port: not behind the load balancer
+    task = 'task="tenants.tasks.tenant_usage_report"'
+    assert sample(body, f'tessera_celery_tasks_total{{state="SUCCESS",{task}}}') >= 1
+    assert sample(body, f'tessera_celery_tasks_total{{state="FAILURE",{task}}}') >= 1
+    assert sample(body, f'tessera_celery_task_duration_seconds_count{{state="SUCCESS",{task}}}') >= 1
+    assert sample(body, f'tessera_celery_task_failures_total{{exception="DoesNotExist",{task}}}') >= 1
