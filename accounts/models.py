@@ -57,6 +57,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     # session at once, durably (the row, not the cache, is the source of truth), and
     # without the one-second blind spot of comparing `iat` against a time.
     token_version = models.PositiveIntegerField(default=0)
+    # Part of the cache keys of the per-request checks (membership, signed-out session):
+    # bumped, in the same transaction, by any change to either, so an answer cached
+    # before the change is never read again, even if Redis missed the invalidation
+    # (down at the time) and still holds it. See accounts.selectors.request_auth_state.
+    auth_version = models.PositiveIntegerField(default=0)
 
     objects = UserManager()
 
@@ -74,6 +79,18 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self):
         super().clean()
         self.email = UserManager.normalize_email(self.email)
+
+    def save(self, *args, **kwargs):
+        # `auth_version` only ever moves by an atomic `+ 1` (accounts.tokens): a full save
+        # of an instance loaded earlier (the admin's form) must not write back an older
+        # value, which would make answers cached under it readable again.
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "auth_version"
+            ]
+        super().save(*args, **kwargs)
 
     def get_full_name(self):
         return self.full_name or self.email

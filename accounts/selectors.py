@@ -1,4 +1,4 @@
-"""Reads of users and memberships, including the cached per-request membership check."""
+"""Reads of users and memberships, including the cached per-request auth checks."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never impor
 ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
 
 
-def membership_cache_key(tenant_id, user_id) -> str:
-    return f"membership:{tenant_id}:{user_id}"
+def membership_cache_key(tenant_id, user_id, auth_version: int) -> str:
+    return f"membership:{tenant_id}:{user_id}:{auth_version}"
 
 
-def session_revoked_key(sid: str) -> str:
-    return f"session-revoked:{sid}"
+def session_revoked_key(sid: str, auth_version: int) -> str:
+    return f"session-revoked:{sid}:{auth_version}"
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,9 @@ class MembershipState:
     role: str
 
 
-def _membership_state_from_db(*, tenant_id, user_id) -> MembershipState | None:
+def membership_state(*, tenant_id, user_id) -> MembershipState | None:
+    """The active membership of the user in the tenant, or None, from the database
+    (sign-in and tenant switches; requests use `request_auth_state`)."""
     row = (
         Membership.objects.filter(tenant_id=tenant_id, user_id=user_id, is_active=True)
         .values_list("id", "role")
@@ -47,57 +49,47 @@ def _membership_state_from_db(*, tenant_id, user_id) -> MembershipState | None:
     return MembershipState(id=str(row[0]), role=row[1]) if row else None
 
 
-def _membership_state_load(*, tenant_id, user_id) -> MembershipState | None:
-    """From the database, remembered in the cache for MEMBERSHIP_CACHE_TTL."""
-    state = _membership_state_from_db(tenant_id=tenant_id, user_id=user_id)
-    key = membership_cache_key(tenant_id, user_id)
-    caches["platform"].set(key, (state.id, state.role) if state else "", settings.MEMBERSHIP_CACHE_TTL)
-    return state
-
-
-def membership_state(*, tenant_id, user_id) -> MembershipState | None:
-    """The active membership of the user in the tenant, or None (cached; signals drop
-    the entry on any change to the membership)."""
-    cached = caches["platform"].get(membership_cache_key(tenant_id, user_id))
-    if cached is None:
-        return _membership_state_load(tenant_id=tenant_id, user_id=user_id)
-    return MembershipState(*cached) if cached else None
-
-
 def membership_role(*, tenant_id, user_id) -> str | None:
-    """The user's role in the tenant if the membership is active, else None (cached)."""
+    """The user's role in the tenant if the membership is active, else None."""
     state = membership_state(tenant_id=tenant_id, user_id=user_id)
     return state.role if state else None
 
 
-def _session_revoked_load(sid: str) -> bool:
-    """The database's answer, remembered for as long as an access token lives, so a
-    lost cache costs one query, never a revoked session coming back."""
-    revoked = RevokedSession.objects.filter(sid=sid).exists()
-    caches["platform"].set(session_revoked_key(sid), revoked, ACCESS_SECONDS)
-    return revoked
-
-
 def session_revoked(sid: str) -> bool:
-    """Whether the session was signed out (cached; the database answers on a miss)."""
-    cached = caches["platform"].get(session_revoked_key(sid))
-    return _session_revoked_load(sid) if cached is None else cached
+    """Whether the session was signed out, from the database."""
+    return RevokedSession.objects.filter(sid=sid).exists()
 
 
-def request_auth_state(*, tenant_id, user_id, sid: str) -> tuple[MembershipState | None, bool]:
-    """Both per-request checks in one cache round trip when warm: the membership (None
-    on the public host, where `tenant_id` is None) and whether the session was revoked."""
+def request_auth_state(*, tenant_id, user: User, sid: str) -> tuple[MembershipState | None, bool]:
+    """Both per-request checks, the membership (None on the public host, where
+    `tenant_id` is None) and whether the session was signed out: one cache round trip
+    when warm, the database on a miss or while Redis is down.
+
+    The keys carry the user's `auth_version`, read with the user's row that
+    authentication loads anyway. Changing a membership or signing a session out bumps
+    it in the same transaction (`accounts.tokens.auth_state_changed`): a later request
+    looks up new keys, so an answer cached before the change can never be served, even
+    one Redis kept through an outage in which its invalidation was lost. Nothing needs
+    deleting; old keys expire (MEMBERSHIP_CACHE_TTL, ACCESS_SECONDS).
+    """
     cache = caches["platform"]
-    membership_key, revoked_key = membership_cache_key(tenant_id, user_id), session_revoked_key(sid)
+    membership_key = membership_cache_key(tenant_id, user.pk, user.auth_version)
+    revoked_key = session_revoked_key(sid, user.auth_version)
     keys = [revoked_key] if tenant_id is None else [membership_key, revoked_key]
-    found = cache.get_many(keys)
-    revoked = found[revoked_key] if revoked_key in found else _session_revoked_load(sid)
+    found = cache.get_many(keys)  # {} when Redis is down (IGNORE_EXCEPTIONS)
+    if revoked_key in found:
+        revoked = found[revoked_key]
+    else:
+        revoked = session_revoked(sid)
+        cache.set(revoked_key, revoked, ACCESS_SECONDS)
     if tenant_id is None:
         return None, revoked
     if membership_key in found:
         cached = found[membership_key]
         return (MembershipState(*cached) if cached else None), revoked
-    return _membership_state_load(tenant_id=tenant_id, user_id=user_id), revoked
+    state = membership_state(tenant_id=tenant_id, user_id=user.pk)
+    cache.set(membership_key, (state.id, state.role) if state else "", settings.MEMBERSHIP_CACHE_TTL)
+    return state, revoked
 
 
 def membership_exists(*, tenant_id, user_id) -> bool:

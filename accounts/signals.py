@@ -1,21 +1,19 @@
-"""Drop cached membership checks whenever a membership changes, from any code path.
+"""Whenever a membership changes, from any code path, cached per-request checks of its
+user are dropped: the user's `auth_version` is bumped in the change's transaction.
 
-Receivers rather than service calls because the admin edits memberships too; the entry
-is dropped now and again after commit (see tenants/signals.py for why).
+Receivers rather than service calls because the admin edits memberships too. A version
+rather than a cache delete, because a delete can be lost (Redis down at the time) while
+the bump commits with the change itself (see accounts.selectors.request_auth_state).
 """
 
-from django.core.cache import caches
-from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from .models import Membership
-from .selectors import membership_cache_key
+from .tokens import auth_state_changed
 
 
 @receiver(post_save, sender=Membership)
 @receiver(post_delete, sender=Membership)
 def _membership_changed(sender, instance, **kwargs):
-    key = membership_cache_key(instance.tenant_id, instance.user_id)
-    caches["platform"].delete(key)
-    transaction.on_commit(lambda: caches["platform"].delete(key))
+    auth_state_changed(user_id=instance.user_id)

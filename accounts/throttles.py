@@ -2,8 +2,12 @@
 
 DRF's throttles keep their counters in the cache; on the `default` cache the key would
 carry the schema, so every tenant host (and every newly registered tenant) would grant
-a fresh budget. These keep theirs in the `platform` cache, whose keys do not depend on
-the host. A refusal is `429` with `Retry-After` (DRF) and a security event for operators.
+a fresh budget. These keep theirs in the `throttle` cache (the platform's Redis), whose
+keys do not depend on the host. A refusal is `429` with `Retry-After` (DRF) and a
+security event for operators.
+
+While Redis is down the counters move to each process's memory (core.counters): the
+budgets hold per worker process instead of platform-wide, and never fall open.
 
 Rates are `N/<period>` where the period may carry a count: `10/15m`, `20/h`, `60/min`.
 """
@@ -11,22 +15,24 @@ Rates are `N/<period>` where the period may carry a count: `10/15m`, `20/h`, `60
 import hashlib
 import re
 
-from django.core.cache import caches
 from rest_framework.throttling import SimpleRateThrottle
 
 from accounts.models import UserManager
 from audit.services import security_event_record
+from core.counters import FallbackCache
 
 _PERIOD = re.compile(r"^(\d*)\s*([smhd])")
 _SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+# The `throttle` cache is the platform's Redis without IGNORE_EXCEPTIONS, so a failure
+# is seen and counted in memory instead of passing for "nothing counted yet".
+_COUNTERS = FallbackCache(shared="throttle", local="throttle-local")
 
 
 class PlatformRateThrottle(SimpleRateThrottle):
-    """SimpleRateThrottle on the platform cache, with multi-unit periods."""
+    """SimpleRateThrottle on the platform's Redis (memory while it is down), with
+    multi-unit periods."""
 
-    @property
-    def cache(self):  # DRF reads a class attribute; a property defers the lookup to first use
-        return caches["platform"]
+    cache = _COUNTERS  # type: ignore[assignment]  # DRF calls only get and set, which it has
 
     def parse_rate(self, rate):
         if rate is None:

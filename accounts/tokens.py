@@ -12,7 +12,9 @@ Every token carries:
   adding them again does not revive tokens issued before the removal.
 
 The database is the source of truth for all three; the platform cache only remembers
-its answers, so a cache loss costs queries, never a revoked token coming back.
+its answers, so a cache loss costs queries, never a revoked token coming back. Nor does
+a stale answer: every change bumps the user's `auth_version`, which names the cached
+answers (accounts.selectors.request_auth_state), so none outlives a Redis outage.
 """
 
 from __future__ import annotations
@@ -21,8 +23,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from django.core.cache import caches
 from django.db import transaction
+from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
@@ -32,7 +34,7 @@ from audit.services import audit_record, security_event_record
 
 from .exceptions import InvalidToken, MembershipInactive, TokenReused, TokenRevoked, TokenWrongTenant
 from .models import RevokedSession, User
-from .selectors import ACCESS_SECONDS, membership_state, request_auth_state, session_revoked_key
+from .selectors import membership_state, request_auth_state
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
@@ -66,7 +68,7 @@ def token_check(token: Token, *, user: User, tenant: Tenant) -> str | None:
     if token.get(VERSION_CLAIM) != user.token_version or not token.get(SESSION_CLAIM):
         raise TokenRevoked()
     membership, revoked = request_auth_state(
-        tenant_id=None if tenant.is_public else tenant.pk, user_id=user.pk, sid=token[SESSION_CLAIM]
+        tenant_id=None if tenant.is_public else tenant.pk, user=user, sid=token[SESSION_CLAIM]
     )
     if not tenant.is_public and (membership is None or membership.id != token.get(MEMBERSHIP_CLAIM)):
         raise MembershipInactive()
@@ -141,8 +143,17 @@ def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     return {"access": str(refresh.access_token), "refresh": str(refresh)}
 
 
+def auth_state_changed(*, user_id) -> None:
+    """A membership of the user changed, or a session of theirs was signed out: bump
+    their `auth_version` in the caller's transaction, so the per-request checks stop
+    reading the answers cached before (new keys; nothing to delete in Redis, which may
+    be down). Concurrent requests that cached an answer under the old version are
+    harmless for the same reason."""
+    User.objects.filter(pk=user_id).update(auth_version=F("auth_version") + 1)
+
+
 def _session_revoke(token: Token, *, user_id) -> None:
-    """Sign the token's session out, durably, and tell the cache after commit."""
+    """Sign the token's session out, durably; cached answers are dropped by version."""
     sid = token.get(SESSION_CLAIM)
     if not sid:
         return
@@ -153,11 +164,7 @@ def _session_revoke(token: Token, *, user_id) -> None:
     if not created and revoked.expires_at < expires_at:
         revoked.expires_at = expires_at
         revoked.save(update_fields=["expires_at"])
-    # Forget the cached "not revoked" now (a reader then asks the database) and record
-    # the answer once committed, as the membership signals do.
-    key = session_revoked_key(sid)
-    caches["platform"].delete(key)
-    transaction.on_commit(lambda: caches["platform"].set(key, True, ACCESS_SECONDS))
+    auth_state_changed(user_id=user_id)
 
 
 @transaction.atomic

@@ -21,6 +21,8 @@ class ApplicationError(Exception):
     code = "invalid"
     default_message = "The request was refused."
     field: str | None = None
+    # Seconds the client should wait before trying again (a `Retry-After` header), if any.
+    retry_after: int | None = None
 
     def __init__(self, message: str | None = None, *, field: str | None = None):
         self.message = message or self.default_message
@@ -83,3 +85,14 @@ class UriTooLong(ApplicationError):
 class CsrfFailed(Forbidden):
     code = "csrf_failed"
     default_message = "CSRF verification failed."
+
+
+class DatabaseUnavailable(ApplicationError):
+    """503: PostgreSQL could not serve the request (connection lost, server restarting,
+    statement or lock timeout). What the request wrote was rolled back (core.database),
+    short of a connection lost during COMMIT itself; the client should retry later."""
+
+    status_code: int = HTTPStatus.SERVICE_UNAVAILABLE
+    code = "database_unavailable"
+    default_message = "The database is unavailable. Retry shortly."
+    retry_after = 5

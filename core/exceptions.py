@@ -6,17 +6,28 @@ dict for invalid input). Code outside DRF (middleware, Django's 400/403/404/500 
 answers through `error_json_response`, so its bodies have the same shape.
 """
 
+import logging
+
 from django.core import exceptions as django_errors
 from django.core.exceptions import PermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from core.errors import ApplicationError, BadRequest, RequestTooLarge, TooManyFields
+from core.errors import ApplicationError, BadRequest, DatabaseUnavailable, RequestTooLarge, TooManyFields
 
 # The challenge a 401 carries (RFC 6750), the same one simplejwt's authentication sends.
 BEARER_CHALLENGE = 'Bearer realm="api"'
+
+# What PostgreSQL raises when it cannot serve a request right now, as Django wraps it:
+# a lost connection or a server shutting down (AdminShutdown), a statement or lock
+# timeout (QueryCanceled, LockNotAvailable), a deadlock or serialization failure; and
+# InterfaceError for a connection already closed. All are worth retrying later.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
+
+logger = logging.getLogger(__name__)
 
 
 def error_body(exc: ApplicationError) -> dict:
@@ -26,7 +37,10 @@ def error_body(exc: ApplicationError) -> dict:
 
 
 def _headers(exc: ApplicationError) -> dict[str, str]:
-    return {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status_code == status.HTTP_401_UNAUTHORIZED else {}
+    headers = {"WWW-Authenticate": BEARER_CHALLENGE} if exc.status_code == status.HTTP_401_UNAUTHORIZED else {}
+    if exc.retry_after is not None:
+        headers["Retry-After"] = str(exc.retry_after)
+    return headers
 
 
 def error_json_response(exc: ApplicationError) -> JsonResponse:
@@ -48,9 +62,19 @@ def error_for_django(exc: Exception | None) -> ApplicationError:
     return BadRequest()
 
 
+def error_for_database(exc: BaseException) -> DatabaseUnavailable | None:
+    """The 503 to answer for a database failure, or None if `exc` is not one. Logged
+    here, once, since the answer is not a 500 with a traceback."""
+    if not isinstance(exc, DATABASE_ERRORS):
+        return None
+    logger.warning("Database unavailable: %s: %s", exc.__class__.__name__, str(exc).strip()[:200])
+    return DatabaseUnavailable()
+
+
 def exception_handler(exc, context):
     if isinstance(exc, django_errors.SuspiciousOperation | django_errors.BadRequest):
         exc = error_for_django(exc)
+    exc = error_for_database(exc) or exc
     if isinstance(exc, ApplicationError):
         return Response(error_body(exc), status=exc.status_code, headers=_headers(exc))
     if isinstance(exc, Http404):

@@ -1,10 +1,12 @@
 """Django's error handlers (handler400/403/404/500, CSRF failures), answering in the
 API's JSON error shape. Both URLconfs name them."""
 
+import sys
+
 from django.http import JsonResponse
 
 from core.errors import CsrfFailed, Forbidden, NotFound
-from core.exceptions import error_for_django, error_json_response
+from core.exceptions import error_for_database, error_for_django, error_json_response
 
 
 def bad_request(request, exception=None):
@@ -27,4 +29,9 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
+    """Django calls this while handling the exception, outside DRF: a middleware's query
+    (tenant routing on a cold cache) failing with the database is a 503, not a 500."""
+    unavailable = error_for_database(sys.exc_info()[1])
+    if unavailable is not None:
+        return error_json_response(unavailable)
     return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)

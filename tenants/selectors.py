@@ -1,5 +1,8 @@
 """Reads of tenants and domains, including the cached host -> tenant routing lookup."""
 
+import logging
+from typing import Any
+
 from django.conf import settings
 from django.core.cache import caches
 from django.db.models import QuerySet
@@ -9,6 +12,8 @@ from django_tenants.utils import get_public_schema_name
 from accounts.models import Invitation, Membership, User, UserManager
 
 from .models import Domain, Tenant, TenantStatus
+
+logger = logging.getLogger(__name__)
 
 _ROUTING_FIELDS = ("id", "schema_name", "slug", "name", "status", "status_changed_at", "created_at", "updated_at")
 
@@ -38,8 +43,25 @@ def tenant_for_host(hostname: str) -> Tenant | None:
     return tenant
 
 
+def tenant_plan(tenant: Tenant) -> str:
+    """The name of the tenant's plan: the one place that answers it, for the metrics'
+    `plan` label among others.
+
+    Plans do not exist yet, so every tenant is on "default". When they arrive, this
+    function reads the tenant's plan and its callers stay as they are. It is called on
+    every request: keep it free of queries (the routed tenant comes from the cache).
+    """
+    return "default"
+
+
 def routing_cache_forget(hostnames) -> None:
-    caches["platform"].delete_many([_routing_key(host) for host in hostnames])
+    """Drop the hosts' cached routes. While Redis is down this cannot be done (django-redis
+    answers None instead of a count): said in the log, since a Redis that kept its data
+    through the outage serves the old route for up to TENANT_CACHE_TTL after it."""
+    hostnames = list(hostnames)
+    cache: Any = caches["platform"]  # django-redis's delete_many answers a count (Django's stubs: None)
+    if cache.delete_many([_routing_key(host) for host in hostnames]) is None:
+        logger.warning("Routing cache unreachable: %s may be routed from it for up to TENANT_CACHE_TTL.", hostnames)
 
 
 def tenant_list(*, status: str | None = None) -> QuerySet[Tenant]:

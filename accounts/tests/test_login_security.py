@@ -2,6 +2,8 @@
 one throttling budget per account and per address whatever the host, and the
 operators' security events that record it all."""
 
+import re
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -40,7 +42,13 @@ def test_right_and_wrong_password_of_a_non_member_look_the_same_on_ones_own_host
         with CaptureQueriesContext(connection) as queries:
             response = _login(tenant_b.primary_host, "manager@alpha.test", password)
         answers.append((response.status_code, response.json()))
-        statements.append([q["sql"].split(" WHERE ")[0].split(" VALUES ")[0] for q in queries.captured_queries])
+        # Savepoint names count up from request to request; their places are what matter.
+        statements.append(
+            [
+                re.sub(r'"s\d+_x\d+"', "?", q["sql"]).split(" WHERE ")[0].split(" VALUES ")[0]
+                for q in queries.captured_queries
+            ]
+        )
     assert (
         answers[0]
         == answers[1]

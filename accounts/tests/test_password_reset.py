@@ -82,14 +82,15 @@ def test_reset_answers_202_alike_and_mails_only_an_account(reset):
 def test_reset_request_does_the_same_work_whatever_the_address(public_tenant, monkeypatch):
     """The request only hands the address to a task: no query, nothing else, depends on it."""
     queued = []
-    monkeypatch.setattr(views.password_reset_send, "delay", lambda **kwargs: queued.append(kwargs))
+    monkeypatch.setattr(views, "task_enqueue", lambda task, **kwargs: queued.append(kwargs))
     client = APIClient(HTTP_HOST="localhost")
     client.post("/api/v1/auth/password/reset/", {"email": "warm@nowhere.test"})  # caches warm
     shapes = []
     for email in ("owner@alpha.test", "nobody@nowhere.test"):
         with CaptureQueriesContext(connection) as queries:
             assert client.post("/api/v1/auth/password/reset/", {"email": email}).status_code == 202
-        shapes.append([query["sql"] for query in queries.captured_queries])
+        # Savepoint names count up from request to request; their places are what matter.
+        shapes.append([re.sub(r'"s\d+_x\d+"', "?", query["sql"]) for query in queries.captured_queries])
     assert shapes[0] == shapes[1] and not any("accounts_user" in sql for sql in shapes[0])
     assert [call["email"] for call in queued] == ["warm@nowhere.test", "owner@alpha.test", "nobody@nowhere.test"]
 

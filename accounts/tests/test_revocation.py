@@ -9,10 +9,12 @@ import time
 import pytest
 from django.core.cache import caches
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.models import Membership
+from accounts.models import Membership, User
+from accounts.selectors import session_revoked_key
 from accounts.services import member_remove, membership_create, user_create, user_password_change
-from accounts.tokens import tokens_issue
+from accounts.tokens import auth_state_changed, tokens_issue
 from core.roles import Role
 
 pytestmark = pytest.mark.django_db
@@ -93,3 +95,29 @@ def test_removed_and_re_added_member_does_not_revive_old_tokens(tenant_a, platfo
     assert refreshed.status_code == 401
     new = tokens_issue(user=user, tenant=tenant_a)["access"]
     assert _client(tenant_a, new).get("/api/v1/me/").status_code == 200
+
+
+def test_answers_cached_before_a_sign_out_are_never_read_after_it(tenant_a):
+    """What a Redis outage leaves behind: the sign-out's invalidation lost, the old
+    "not signed out" answer still cached. It is under the previous `auth_version`."""
+    user = _member(tenant_a)
+    pair = _client(tenant_a).post("/api/v1/auth/token/", {"email": "revoke.me@alpha.test", "password": SECRET}).json()
+    client = _client(tenant_a, pair["access"])
+    assert client.get("/api/v1/me/").status_code == 200
+    user.refresh_from_db()
+    stale_key = session_revoked_key(AccessToken(pair["access"])["sid"], user.auth_version)
+    assert caches["platform"].get(stale_key) is False
+    assert client.post("/api/v1/auth/logout/", {"refresh": pair["refresh"]}).status_code == 204
+    caches["platform"].set(stale_key, False)  # as if the sign-out had never reached Redis
+    response = client.get("/api/v1/me/")
+    assert response.status_code == 401 and response.json()["code"] == "token_revoked"
+
+
+def test_a_full_save_of_an_older_copy_never_winds_auth_version_back(tenant_a):
+    user = _member(tenant_a)
+    older = User.objects.get(pk=user.pk)
+    auth_state_changed(user_id=user.pk)
+    older.full_name = "Renamed"
+    older.save()  # as the admin's form does, with the version it loaded
+    saved = User.objects.get(pk=user.pk)
+    assert (saved.full_name, saved.auth_version) == ("Renamed", older.auth_version + 1)

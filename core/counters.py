@@ -1,0 +1,61 @@
+"""A cache for counters that must keep counting while Redis is down: throttles.
+
+The `default` and `platform` caches ignore Redis failures (django-redis's
+IGNORE_EXCEPTIONS): a failed read is a miss and the caller asks PostgreSQL. A throttle
+cannot do that, since a missing counter means "nothing counted yet": an outage would
+grant unlimited password guesses. So throttles read and write through `FallbackCache`,
+which uses a cache that raises (the shared budget, in Redis) and, when that fails,
+a per-process LocMem cache.
+
+During an outage each worker process therefore keeps its own counters: the budget is
+multiplied by the number of processes, never unbounded. When Redis answers again the
+shared counters are used again; what was counted in memory is not copied back.
+"""
+
+import logging
+
+from django.core.cache import caches
+from django.core.cache.backends.base import DEFAULT_TIMEOUT
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+# What django-redis re-raises from a cache without IGNORE_EXCEPTIONS when Redis fails.
+REDIS_ERRORS = (RedisError, OSError)
+
+
+class FallbackCache:
+    """`get` and `set` (what DRF's throttles use) on `shared`, or on `local` while the
+    shared one fails. The switch each way is logged once, not on every call."""
+
+    def __init__(self, *, shared: str, local: str):
+        self.shared, self.local = shared, local
+        self.degraded = False
+
+    def _failed(self, exc: Exception) -> None:
+        if not self.degraded:
+            self.degraded = True
+            logger.warning("Cache %r unavailable (%s): counting in process memory.", self.shared, exc)
+
+    def _answered(self) -> None:
+        if self.degraded:
+            self.degraded = False
+            logger.warning("Cache %r available again: counting there.", self.shared)
+
+    def get(self, key, default=None):
+        try:
+            value = caches[self.shared].get(key, default)
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            return caches[self.local].get(key, default)
+        self._answered()
+        return value
+
+    def set(self, key, value, timeout=DEFAULT_TIMEOUT) -> None:
+        try:
+            caches[self.shared].set(key, value, timeout)
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            caches[self.local].set(key, value, timeout)
+        else:
+            self._answered()
