@@ -1,35 +1,25 @@
-"""The Celery app, and the base task that makes tenant schemas safe in workers.
+"""The Celery app. Every task's base class is core.tasks.TenantAwareTask, which keeps
+tenant schemas safe in workers (see there)."""
 
-A worker process reuses its database connection from task to task; a task that set a
-tenant schema and returned (or raised) would leave the next task in that schema. The
-base class therefore resets to public before and after every task, and a task that
-works on tenant data takes `schema_name` and runs inside that schema only.
-"""
-
+import logging.config
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.signals import setup_logging
+
+from core import task_metrics  # noqa: F401  (task metrics: receivers of Celery's signals)
+from core.tasks import TenantAwareTask
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 
-class TenantAwareTask(Task):
-    def __call__(self, *args, **kwargs):
-        from django.db import connection
-        from django_tenants.utils import schema_context
+@setup_logging.connect
+def _log_through_django_settings(**kwargs):
+    """Workers and beat log through settings.LOGGING (JSON in production, secrets
+    redacted) rather than the handlers Celery would install on the root logger."""
+    from django.conf import settings
 
-        from core.context import meta_context
-
-        connection.set_schema_to_public()
-        try:
-            with meta_context(source="task", request_id=self.request.id or ""):
-                schema_name = kwargs.get("schema_name")
-                if schema_name:
-                    with schema_context(schema_name):
-                        return super().__call__(*args, **kwargs)
-                return super().__call__(*args, **kwargs)
-        finally:
-            connection.set_schema_to_public()
+    logging.config.dictConfig(settings.LOGGING)
 
 
 app = Celery("tessera", task_cls=TenantAwareTask)
