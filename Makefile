@@ -21,7 +21,7 @@ test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py test $(ARGS)
 
 bench: install
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py bench
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py bench $(ARGS)
 
 fuzz: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py fuzz

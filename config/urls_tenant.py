@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.api import urls as accounts_urls
 from audit.api import urls as audit_urls
+from documents.api import urls as documents_urls
 from inventory.api import urls as inventory_urls
 from tenants.api import urls as tenants_urls
 
@@ -12,6 +13,7 @@ api_v1 = [
     *accounts_urls.tenant_urlpatterns,
     *tenants_urls.tenant_urlpatterns,
     *inventory_urls.urlpatterns,
+    *documents_urls.urlpatterns,
     *audit_urls.urlpatterns,
 ]
 

@@ -15,7 +15,14 @@ def client_ip(request) -> str | None:
 
 def base_url(request, host: str) -> str:
     """`host`'s base URL as this client reaches the platform (its scheme and port kept),
-    e.g. http://acme.localhost:8000 for a client of http://localhost:8000."""
-    port = request.get_port()
+    e.g. http://acme.localhost:8000 for a client of http://localhost:8000.
+
+    The port is the one the client named in its Host header. Without one: none over
+    HTTPS (behind a TLS proxy the server's own port means nothing to the client), and
+    over plain HTTP the server's port, so `curl http://127.0.0.1:8000 -H 'Host:
+    acme.localhost'` in development gets links it can follow.
+    """
+    named = request.get_host().rpartition(":")[2] if ":" in request.get_host() else ""
+    port = named or ("443" if request.is_secure() else request.get_port())
     default = "443" if request.is_secure() else "80"
     return f"{request.scheme}://{host}" + ("" if port == default else f":{port}")

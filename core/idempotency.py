@@ -42,7 +42,9 @@ How `IdempotencyMiddleware` serves a POST carrying `Idempotency-Key: <key>`:
   cause is gone a retry must run it. A 5xx or an exception rolls everything back, the
   key included: the retry runs afresh. Streamed answers are not kept.
 - **Limits.** Fingerprinting reads the body in memory, so a keyed POST is bounded by
-  DATA_UPLOAD_MAX_MEMORY_SIZE (413 beyond it), file uploads included.
+  DATA_UPLOAD_MAX_MEMORY_SIZE (413 beyond it), except on a view that declares a
+  `request_body_limit()` of its own (the documents upload: MAX_UPLOAD_BYTES), whose
+  body is hashed while it is spooled to a temporary file.
 - **Expiry.** Records older than 24 hours are never replayed;
   `idempotency_records_purge` deletes them (`manage.py purge_idempotency_keys`, every
   schema).
@@ -50,6 +52,7 @@ How `IdempotencyMiddleware` serves a POST carrying `Idempotency-Key: <key>`:
 
 import hashlib
 import re
+import tempfile
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import Any
@@ -61,7 +64,7 @@ from django.utils import timezone
 from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 
-from core.errors import ApplicationError, Conflict
+from core.errors import ApplicationError, Conflict, RequestTooLarge
 from core.exceptions import error_json_response
 from core.models import IdempotencyRecord
 from core.tenancy import current_schema
@@ -108,18 +111,48 @@ def kept(response: HttpResponseBase) -> bool:
     return response.status_code < 500 and response.status_code not in _NOT_KEPT and not response.streaming
 
 
-def request_fingerprint(request: HttpRequest) -> str:
-    """SHA-256 of what makes two requests the same: method, path, content type, body."""
-    body = request.body  # over DATA_UPLOAD_MAX_MEMORY_SIZE: RequestDataTooBig, answered 413
+def request_fingerprint(request: HttpRequest, *, body_limit: int | None = None) -> str:
+    """SHA-256 of what makes two requests the same: method, path, content type, body.
+
+    The body is read in memory, up to DATA_UPLOAD_MAX_MEMORY_SIZE. A view that takes
+    larger bodies (uploads) names its own `body_limit`: the body is then hashed as it
+    is copied to a temporary file (in memory up to 1 MiB), which the view reads
+    instead of the network stream, as Django's own `request.body` swaps in a BytesIO.
+    """
     multipart = request.content_type == "multipart/form-data"
     boundary = (request.content_params or {}).get("boundary") if multipart else None
-    if boundary:
-        # Clients draw a new boundary for every attempt; the parts are what was sent.
-        body = body.replace(boundary.encode("latin-1", "replace"), b"")
+    # Clients draw a new boundary for every attempt; the parts are what was sent.
+    separator = boundary.encode("latin-1", "replace") if boundary else b""
     digest = hashlib.sha256()
     for part in (request.method or "", request.get_full_path(), request.content_type or ""):
         digest.update(part.encode() + b"\n")
-    digest.update(body)
+    if body_limit is None:
+        body = request.body  # over DATA_UPLOAD_MAX_MEMORY_SIZE: RequestDataTooBig, answered 413
+        digest.update(body.replace(separator, b"") if separator else body)
+        return digest.hexdigest()
+    if int(request.META.get("CONTENT_LENGTH") or 0) > body_limit:
+        raise RequestTooLarge(f"The request body is larger than {body_limit} bytes.")
+    spool = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)  # noqa: SIM115 - handed to the request
+    carry, total, keep = b"", 0, max(len(separator) - 1, 0)
+    while chunk := request.read(64 * 1024):
+        total += len(chunk)
+        if total > body_limit:
+            spool.close()
+            raise RequestTooLarge(f"The request body is larger than {body_limit} bytes.")
+        spool.write(chunk)
+        data = carry + chunk
+        if separator:
+            # A separator split across two chunks is whole in the next round: hold back
+            # the last len(separator) - 1 bytes until then.
+            data = data.replace(separator, b"")
+            data, carry = (data[:-keep], data[-keep:]) if keep else (data, b"")
+        digest.update(data)
+    digest.update(carry)
+    spool.seek(0)
+    # The request reads on from the copy, unread so far: Django's private pair, as its
+    # own `body` property swaps `_stream` (DRF checks `_read_started` to pick a stream).
+    request._stream = spool  # type: ignore[assignment]
+    request._read_started = False  # type: ignore[attr-defined]
     return digest.hexdigest()
 
 
@@ -215,7 +248,11 @@ class IdempotencyMiddleware:
         user_id = _caller_id(request, view_func)
         if user_id is None:
             return None
-        fingerprint = request_fingerprint(request)
+        limit = getattr(view_class, "request_body_limit", None)
+        try:
+            fingerprint = request_fingerprint(request, body_limit=limit() if limit else None)
+        except RequestTooLarge as exc:
+            return error_json_response(exc)
         try:
             with transaction.atomic():
                 return self._serve(request, view_func, view_args, view_kwargs, user_id, key, fingerprint)

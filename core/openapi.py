@@ -5,6 +5,7 @@ import copy
 import re
 from decimal import Decimal
 
+from django.core.validators import RegexValidator
 from drf_spectacular import openapi
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
@@ -172,7 +173,10 @@ class StringFieldExtension(OpenApiSerializerFieldExtension):
 
     def map_serializer_field(self, auto_schema, direction):
         schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
-        if direction == "request" and "pattern" not in schema:
+        regexes = [v.regex.pattern for v in self.target.validators if isinstance(v, RegexValidator)]
+        if direction == "request" and regexes:
+            schema["pattern"] = regexes[0]  # the field's own rule, which also refuses NUL
+        elif direction == "request" and "pattern" not in schema:
             if not self.target.allow_blank and self.target.trim_whitespace:
                 # Trimmed, so blank unless something other than space is in it.
                 schema["pattern"] = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"

@@ -8,6 +8,7 @@ Decimals likewise take strings only, never JSON numbers (floats).
 """
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -77,3 +78,26 @@ class QuerySerializer(serializers.Serializer):
         if empty:
             raise serializers.ValidationError(empty)
         return super().to_internal_value(data)
+
+
+class PersonSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    email = StringField()
+
+
+@extend_schema_field(PersonSerializer(allow_null=True))
+class PersonField(serializers.Field):
+    """Read-only `{id, email}` (or null) from the `<prefix>_id` / `<prefix>_email` columns
+    that keep who did something without a foreign key into the public schema."""
+
+    def __init__(self, prefix: str, **kwargs):
+        self.prefix = prefix
+        super().__init__(read_only=True, source="*", allow_null=True, **kwargs)
+
+    def to_representation(self, obj):
+        pk = getattr(obj, f"{self.prefix}_id")
+        return {"id": str(pk), "email": getattr(obj, f"{self.prefix}_email")} if pk else None
+
+
+def person(prefix: str) -> PersonField:
+    return PersonField(prefix)

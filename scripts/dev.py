@@ -89,8 +89,14 @@ def test(pytest_args: list[str]) -> int:
     return call(sys.executable, "-m", "pytest", *pytest_args)
 
 
-def bench() -> int:
-    return call(sys.executable, "bench/provision.py")
+def bench(names: list[str]) -> int:
+    """Every benchmark under bench/, or the ones named (`make bench ARGS=upload`)."""
+    scripts = [ROOT / "bench" / f"{name}.py" for name in names] or sorted((ROOT / "bench").glob("*.py"))
+    worst = 0
+    for script in scripts:
+        print(f"== {script.relative_to(ROOT)}", flush=True)
+        worst = max(worst, call(sys.executable, str(script)))
+    return worst
 
 
 def fuzz() -> int:
@@ -99,12 +105,12 @@ def fuzz() -> int:
 
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("run", "test", "bench", "fuzz"):
-        print("usage: scripts/dev.py run | test [pytest args...] | bench | fuzz", file=sys.stderr)
+        print("usage: scripts/dev.py run | test [pytest args...] | bench [name...] | fuzz", file=sys.stderr)
         return 2
     command, rest = argv[0], argv[1:]
     services = with_services(command)  # held until exit: the embedded servers live as long as this
     try:
-        return {"run": run, "test": lambda: test(rest), "bench": bench, "fuzz": fuzz}[command]()
+        return {"run": run, "test": lambda: test(rest), "bench": lambda: bench(rest), "fuzz": fuzz}[command]()
     finally:
         del services
 

@@ -4,9 +4,10 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django_tenants.utils import tenant_context
 
 from audit.admin import AuditedModelAdmin
@@ -15,6 +16,7 @@ from core.errors import ApplicationError
 
 from . import services
 from .models import Domain, Tenant
+from .usage import tenant_usage
 
 
 class DomainInline(admin.TabularInline):
@@ -49,8 +51,13 @@ TENANT_FIELDS = (
     "status_changed_at",
     "created_at",
     "updated_at",
+    "usage",
     "audit_link",
 )
+
+
+def _readable(name: str, value: int) -> str:
+    return f"{filesizeformat(value)} ({value} bytes)" if name.endswith("_bytes") else str(value)
 
 
 @admin.register(Tenant)
@@ -88,6 +95,16 @@ class TenantAdmin(AuditedModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/tenants/tenant/audit_trail.html", context)
+
+    @admin.display(description="Usage")
+    def usage(self, tenant):
+        """What the tenant uses, from every app's usage provider (storage bytes from
+        documents): the figures `GET /api/v1/tenant/` shows its admins."""
+        with tenant_context(tenant):
+            figures = tenant_usage(tenant)
+        return format_html_join(
+            ", ", "{}: {}", ((name.replace("_", " "), _readable(name, value)) for name, value in figures.items())
+        )
 
     @admin.display(description="Audit trail")
     def audit_link(self, tenant):

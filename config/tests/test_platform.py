@@ -120,11 +120,15 @@ def test_openapi_schema_is_valid_without_warnings(urlconf, tmp_path):
 
 def test_every_tenant_endpoint_documents_auth_and_errors(platform):
     schema = APIClient(HTTP_HOST="alpha.localhost").get("/api/schema/?format=json").json()
-    public = {"/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/invitation/accept/"}
+    # Signed links carry their credential in the URL: no token, 403 when it is refused.
+    signed = {"/api/v1/documents/{id}/content/"}
+    public = {"/api/v1/auth/token/", "/api/v1/auth/token/refresh/", "/api/v1/auth/invitation/accept/", *signed}
     for path, operations in schema["paths"].items():
         for method, operation in operations.items():
             codes = set(operation["responses"])
-            assert codes & {"200", "201", "204"}, (path, method)
+            assert codes & {"200", "201", "204", "302"}, (path, method)
+            if path in signed:
+                assert "403" in codes and operation.get("security") in ([], [{}], None), (path, method)
             if path not in public and path != "/api/v1/auth/logout/":
                 assert {"401"} <= codes and {"jwtAuth": []} in operation["security"], (path, method)
             if method in ("post", "put", "patch") and path not in public:

@@ -7,12 +7,15 @@ from datetime import timedelta
 import pytest
 from django.core.management import call_command
 from django.db import OperationalError, connections
+from django.test import RequestFactory
 from django.utils import timezone
 from django_tenants.utils import schema_context, tenant_context
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import InvitationFactory
 from accounts.tokens import tokens_issue
+from core.errors import RequestTooLarge
+from core.idempotency import request_fingerprint
 from core.models import IdempotencyRecord
 from core.roles import Role
 from inventory import selectors, services
@@ -100,7 +103,7 @@ def test_failure_inside_the_view_rolls_back_the_write_and_the_key(api_client_for
     manager.raise_request_exception = False
     body = {"sku": "IDEM-5", "name": "Fragile"}
     failed = manager.post(PRODUCTS, body, HTTP_IDEMPOTENCY_KEY=key)
-    assert failed.status_code == 500
+    assert failed.status_code == 503 and failed.json()["code"] == "database_unavailable"
     with tenant_context(tenant_a):
         assert not Product.objects.filter(sku="IDEM-5").exists()
     retried = manager.post(PRODUCTS, body, HTTP_IDEMPOTENCY_KEY=key)
@@ -269,3 +272,24 @@ def test_concurrent_requests_with_one_key_write_once(delta, monkeypatch):
             return Product.objects.filter(sku="RACE-IDEM").count()
 
     assert in_threads(1, count) == [1]
+
+
+@pytest.mark.parametrize("offset", [0, 1, 7, 20, 31])
+def test_spooled_fingerprint_equals_the_in_memory_one(offset):
+    """A view with its own body limit (uploads) is fingerprinted while the body is
+    spooled, in 64 KiB reads; a boundary split across two reads still drops out, and
+    the view then reads the whole body from the spool."""
+    boundary = "b" * 30 + "X"
+    filler = b"z" * (64 * 1024 - offset - 2)  # puts the second boundary across the 64 KiB line
+    body = f"--{boundary}\r\n".encode() + filler + f"\r\n--{boundary}--\r\n".encode()
+
+    def request():
+        return RequestFactory().post(
+            "/api/v1/documents/", body, content_type=f"multipart/form-data; boundary={boundary}"
+        )
+
+    spooled = request()
+    assert request_fingerprint(spooled, body_limit=len(body)) == request_fingerprint(request())
+    assert spooled.read() == body
+    with pytest.raises(RequestTooLarge):
+        request_fingerprint(request(), body_limit=len(body) - 1)

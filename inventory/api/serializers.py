@@ -3,10 +3,9 @@
 from decimal import Decimal
 from typing import Any
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from core.serializers import DecimalField, ModelSerializer, StringField
+from core.serializers import DecimalField, ModelSerializer, StringField, person
 from inventory.models import (
     MovementKind,
     Product,
@@ -22,29 +21,6 @@ QUANTITY: dict[str, Any] = {"max_digits": 14, "decimal_places": 3}
 # A sum of stock levels (each at most 99,999,999,999.999, see QUANTITY_MAX): 17 integer
 # digits hold the total of a million warehouses filled to the limit.
 TOTAL_QUANTITY: dict[str, Any] = {"max_digits": 20, "decimal_places": 3}
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.UUIDField()
-    email = StringField()
-
-
-@extend_schema_field(PersonSerializer(allow_null=True))
-class PersonField(serializers.Field):
-    """Read-only `{id, email}` (or null) from the `<prefix>_id` / `<prefix>_email` columns
-    that keep who did something without a foreign key into the public schema."""
-
-    def __init__(self, prefix: str, **kwargs):
-        self.prefix = prefix
-        super().__init__(read_only=True, source="*", allow_null=True, **kwargs)
-
-    def to_representation(self, obj):
-        pk = getattr(obj, f"{self.prefix}_id")
-        return {"id": str(pk), "email": getattr(obj, f"{self.prefix}_email")} if pk else None
-
-
-def person(prefix: str) -> PersonField:
-    return PersonField(prefix)
 
 
 # --- catalogue ---------------------------------------------------------------------

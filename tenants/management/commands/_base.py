@@ -1,6 +1,6 @@
 """What every tenant command shares: finding a tenant by slug, one-line errors."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from django.core.management.base import CommandError
 from django_tenants.utils import tenant_context
@@ -21,18 +21,22 @@ class TenantCommand(ServiceCommand):
             raise CommandError(f'No tenant with slug "{slug}".')
         return tenant
 
+    def each_tenant(self, slug: str | None = None) -> Iterator[Tenant]:
+        """Every tenant (or the one `slug` names), each yielded inside its own schema:
+        the loop that commands of the domain apps use, so they never switch schema."""
+        tenants = [self.tenant_or_fail(slug)] if slug else tenant_list()
+        for tenant in tenants:
+            with tenant_context(tenant):
+                yield tenant
+
     def purge_each_schema(self, purge: Callable[[], int], *, slug: str | None) -> None:
         """Run `purge` in the public schema and in every tenant's, or in the one tenant
         `slug` names, printing how many rows each removed. The schema switch is here,
         in tenants/, so the purges themselves never switch."""
-        if slug:
-            tenants = [self.tenant_or_fail(slug)]
-        else:
+        if not slug:
             self.stdout.write(f"platform: {purge()} removed")
-            tenants = list(tenant_list())
-        for tenant in tenants:
-            with tenant_context(tenant):
-                self.stdout.write(f"{tenant.slug}: {purge()} removed")
+        for tenant in self.each_tenant(slug):
+            self.stdout.write(f"{tenant.slug}: {purge()} removed")
 
 
 class TenantStatusCommand(TenantCommand):
