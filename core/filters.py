@@ -102,9 +102,19 @@ class FilterSet(BaseFilterSet):
 
 
 class FilterBackend(DjangoFilterBackend):
-    """DjangoFilterBackend whose generated FilterSets (`filterset_fields`) are ours."""
+    """DjangoFilterBackend whose generated FilterSets (`filterset_fields`) are ours.
+
+    A list's query parameters are single values (the schema says so): one given twice
+    answers 400 naming it, where django-filter and DRF would quietly read the last.
+    """
 
     filterset_base = FilterSet
+
+    def filter_queryset(self, request, queryset, view):
+        repeated = [name for name, values in request.query_params.lists() if len(values) > 1]
+        if repeated:
+            raise InputError({repeated[0]: ["Give this parameter once."]})
+        return super().filter_queryset(request, queryset, view)
 
 
 class OrderingFilter(drf_filters.OrderingFilter):

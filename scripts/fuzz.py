@@ -2,7 +2,8 @@
 
 A scratch database (`tessera_fuzz`, dropped afterwards) is migrated and seeded with the
 demo tenants; gunicorn serves it on a free port of 127.0.0.1; schemathesis then runs
-every check it has against `acme.localhost`, once with an admin token and once with a
+every check it has (all are on by default; a `--checks` option would override the
+per-operation settings below) against `acme.localhost`, once with an admin token and once with a
 viewer token, bounded by examples per operation and by time, with a fixed seed.
 
 Excluded, because they end the fuzzer's own access rather than test anything:
@@ -14,10 +15,12 @@ Exit status: schemathesis' (non-zero on any failure).
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 import uuid
@@ -60,6 +63,15 @@ include-operation-id = [
     "stock_movements_create",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"]
+
+# The upload's own negative cases (no file, empty, two files, long title, bad tags) are
+# tested in documents/tests. schemathesis' multipart encoder sends some of the values
+# it means to violate the schema as valid text (a title drawn with a NUL arrives as
+# "*"), so its negative check on this one operation reports what the server rightly
+# accepted. Every other check still runs on it.
+[[operations]]
+include-operation-id = ["documents_create"]
+checks.negative_data_rejection.enabled = false
 """
 
 
@@ -117,6 +129,8 @@ def main() -> int:
         # tenant ids) must not answer for this one.
         "CACHE_KEY_PREFIX": f"fuzz-{uuid.uuid4().hex[:8]}",
         "DATABASE_URL": _scratch_database(),
+        # Uploaded documents go to a scratch directory too, removed with the database.
+        "MEDIA_ROOT": tempfile.mkdtemp(prefix="tessera-fuzz-media-"),
         # The fuzzer signs in and refreshes far more often than a person; the
         # throttles' own behaviour is tested in the suite.
         **{f"THROTTLE_{scope}": "1000000/min" for scope in ("LOGIN_ACCOUNT", "LOGIN_IP", "AUTH", "REGISTER")},
@@ -156,16 +170,16 @@ def main() -> int:
                 f"Host: {HOST}",
                 "-H",
                 f"Authorization: Bearer {_token(base, email)}",
-                "--checks",
-                "all",
                 "--max-examples",
                 EXAMPLES,
                 "--seed",
                 SEED,
                 "--max-time",
                 MAX_TIME,
+                # One worker: with two threads, hypothesis' lambda-source parsing trips
+                # CPython 3.11's "AST constructor recursion depth mismatch" (not thread-safe).
                 "--workers",
-                "2",
+                "1",
                 "--no-color",
             ]
             for operation_id in EXCLUDED:
@@ -178,6 +192,7 @@ def main() -> int:
         except subprocess.TimeoutExpired:
             server.kill()
         _drop_database()
+        shutil.rmtree(env["MEDIA_ROOT"], ignore_errors=True)
     return worst
 
 

@@ -154,6 +154,25 @@ def test_page_size_that_is_not_a_number_is_400_naming_it(api_client_for, tenant_
     assert response.status_code == 400 and "page_size" in response.json()
 
 
+@pytest.mark.parametrize("query", ["page=", "page=0", "page=-1", "page=abc", "page=1&page=", "page=%D9%A3"])
+def test_page_that_is_not_one_positive_number_is_400_naming_it(api_client_for, tenant_a, query):
+    """DRF reads `?page=` and `?page=2&page=` as page 1: a client's bug would look like data."""
+    client = api_client_for(tenant_a, role="viewer")
+    for path in ("/api/v1/products/", "/api/v1/products/low-stock/", "/api/v1/stock-movements/"):
+        response = client.get(f"{path}?{query}")
+        assert response.status_code == 400 and "page" in response.json(), (path, response.content)
+    assert client.get("/api/v1/products/?page=1").status_code == 200
+    assert client.get("/api/v1/products/?page=999").status_code == 404
+
+
+def test_filter_given_twice_is_400_naming_it(api_client_for, tenant_a):
+    client = api_client_for(tenant_a, role="viewer")
+    response = client.get("/api/v1/products/?is_active=true&is_active=false")
+    assert response.status_code == 400 and "is_active" in response.json()
+    response = client.get("/api/v1/warehouses/?ordering=code&ordering=name")
+    assert response.status_code == 400 and "ordering" in response.json()
+
+
 def test_strings_and_decimals_take_only_json_strings(api_client_for, tenant_a):
     """Where the schema says string, a JSON number is refused naming the field: DRF
     would turn 42 into "42", and a decimal sent as a float may not be the one meant."""
