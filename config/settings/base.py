@@ -6,11 +6,13 @@ defaults; `production.py` removes the defaults that must never reach production.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from celery.schedules import crontab
 from corsheaders.defaults import default_headers as cors_default_headers
 from csp import constants as csp
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -53,6 +55,8 @@ SHARED_APPS = [
     # Idempotency records (core.idempotency): in public for the public host's requests,
     # and in every tenant schema (TENANT_APPS below) for that tenant's.
     "core",
+    # Celery tasks waiting for the broker: one table, in public.
+    "core.outbox",
 ]
 TENANT_APPS = [
     "core",
@@ -83,9 +87,16 @@ MIDDLEWARE = [
     "core.headers.ContentSecurityPolicyMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "core.middleware.HealthCheckMiddleware",
+    # Scrapes are answered before the request id and telemetry: they are not traffic.
+    "core.observability.MetricsEndpointMiddleware",
     "core.middleware.RequestIdMiddleware",
+    # Above routing, so unknown hosts and early refusals are logged and counted too.
+    "core.observability.RequestTelemetryMiddleware",
     "core.limits.UriLengthMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # Once the schema is chosen: a request that writes commits all or nothing, and a
+    # database failure answers 503 with nothing saved (core.database).
+    "core.database.WriteTransactionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -119,11 +130,34 @@ DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
 # A new connection per request costs far more than the tenant routing itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Bounds, in milliseconds (0: none), on one statement and on one wait for a lock, so a
+# slow query or a held lock cannot keep a worker forever: past them the request answers
+# 503 database_unavailable and writes nothing (core.database). Connection options, so
+# they hold for every connection: web, workers and commands (run a long migration with
+# DB_STATEMENT_TIMEOUT_MS=0). DB_CONNECT_TIMEOUT (seconds) bounds reaching the server.
+DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20_000)
+DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5_000)
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+_db_options["options"] = " ".join(
+    part
+    for part in (
+        _db_options.get("options", ""),
+        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}",
+    )
+    if part
+)
+_db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
 CACHE_KEY_PREFIX = env("CACHE_KEY_PREFIX", default="tessera")
+# Redis is a shortcut, never a dependency (README "Resilience"): when it fails, a read is
+# a miss and the caller asks PostgreSQL, a write is dropped (IGNORE_EXCEPTIONS). The
+# timeouts (seconds) make a hung Redis cost that much per call rather than hang a worker.
+REDIS_TIMEOUT = env.float("REDIS_TIMEOUT", default=0.5)
+_REDIS_OPTIONS = {"IGNORE_EXCEPTIONS": True, "SOCKET_CONNECT_TIMEOUT": REDIS_TIMEOUT, "SOCKET_TIMEOUT": REDIS_TIMEOUT}
 CACHES = {
     # Tenant data: every key is prefixed with the current schema, so a value cached while
     # serving tenant A can never be read while serving tenant B.
@@ -133,7 +167,7 @@ CACHES = {
         "KEY_PREFIX": CACHE_KEY_PREFIX,
         "KEY_FUNCTION": "django_tenants.cache.make_key",
         "REVERSE_KEY_FUNCTION": "django_tenants.cache.reverse_key",
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "OPTIONS": {"CLIENT_CLASS": "core.cache.MeasuredClient", "METRICS_NAME": "default", **_REDIS_OPTIONS},
     },
     # Platform data read and invalidated from any schema (domain routing, memberships):
     # keys must not depend on which schema the connection happens to be on.
@@ -141,8 +175,17 @@ CACHES = {
         "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:platform",
-        "OPTIONS": {"CLIENT_CLASS": "django_redis.client.DefaultClient"},
+        "OPTIONS": {"CLIENT_CLASS": "core.cache.MeasuredClient", "METRICS_NAME": "platform", **_REDIS_OPTIONS},
     },
+    # Throttle counters (accounts.throttles): platform-wide like the above, but failures
+    # raise, so that core.counters.FallbackCache counts in "throttle-local" meanwhile.
+    "throttle": {
+        "BACKEND": "django_redis.cache.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": f"{CACHE_KEY_PREFIX}:throttle",
+        "OPTIONS": {**_REDIS_OPTIONS, "IGNORE_EXCEPTIONS": False},
+    },
+    "throttle-local": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "throttle"},
 }
 # How long routing and membership lookups are trusted; changes invalidate them at once.
 TENANT_CACHE_TTL = env.int("TENANT_CACHE_TTL", default=300)
@@ -278,11 +321,23 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_RESULT_EXPIRES = 3600
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# How long (seconds) reaching the broker, or one reply from it, may take. Without a
+# bound a hung broker would hold a request's task send for ever; with it the send gives
+# up and the task waits in the outbox (core.outbox). Above the 1 s a worker's BRPOP
+# waits, so workers are not affected.
+CELERY_BROKER_CONNECTION_TIMEOUT = env.float("CELERY_BROKER_CONNECTION_TIMEOUT", default=2.0)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+    "socket_timeout": CELERY_BROKER_CONNECTION_TIMEOUT,
+}
+# How often the tasks kept in the outbox while the broker was down are sent (seconds).
+OUTBOX_DRAIN_SECONDS = env.int("OUTBOX_DRAIN_SECONDS", default=30)
 CELERY_BEAT_SCHEDULE = {
     "flush-expired-tokens": {
         "task": "accounts.tasks.flush_expired_tokens",
         "schedule": crontab(hour=2, minute=0),
     },
+    "drain-task-outbox": {"task": "core.outbox.tasks.outbox_drain", "schedule": float(OUTBOX_DRAIN_SECONDS)},
 }
 
 # --- E-mail, files, i18n --------------------------------------------------------------
@@ -295,10 +350,42 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=300)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
-STORAGES = {
+# Documents' blobs (documents.storage): the filesystem under MEDIA_ROOT, or an
+# S3-compatible store. Either way the storage must overwrite, never rename: a blob's
+# name is its content's hash. S3 links are presigned by the store for DOWNLOAD_URL_TTL.
+DOCUMENTS_STORAGE = env("DOCUMENTS_STORAGE", default="filesystem")
+_documents_storage: dict[str, Any]
+if DOCUMENTS_STORAGE == "s3":
+    _documents_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env("S3_BUCKET"),
+            "endpoint_url": env("S3_ENDPOINT_URL", default=None),  # unset: AWS itself
+            "region_name": env("S3_REGION", default=None),
+            "access_key": env("S3_ACCESS_KEY_ID", default=None),  # unset: the usual AWS credential chain
+            "secret_key": env("S3_SECRET_ACCESS_KEY", default=None),
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            "querystring_expire": DOWNLOAD_URL_TTL,
+            "signature_version": "s3v4",
+        },
+    }
+elif DOCUMENTS_STORAGE == "filesystem":
+    _documents_storage = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": MEDIA_ROOT, "allow_overwrite": True},
+    }
+else:
+    raise ImproperlyConfigured(f"DOCUMENTS_STORAGE is {DOCUMENTS_STORAGE!r}: use filesystem or s3.")
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "documents": _documents_storage,
 }
+# Uploads are streamed by documents.uploads.HashingUploadHandler; anything else that
+# takes a file keeps Django's default of memory up to 2.5 MiB, then a temporary file.
+FILE_UPLOAD_TEMP_DIR = env("FILE_UPLOAD_TEMP_DIR", default=None)
 
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
@@ -309,25 +396,55 @@ USE_TZ = True
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-LOGGING = {
+# --- Metrics (docs/operations.md) -----------------------------------------------------
+# /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`; unset, metrics are off.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+# The per-tenant request counter is exposed for this many tenants, the busiest.
+METRICS_TOP_TENANTS = env.int("METRICS_TOP_TENANTS", default=20)
+# A Celery worker serves its own metrics here when the port is set (core.task_metrics).
+CELERY_METRICS_PORT = env.int("CELERY_METRICS_PORT", default=0)
+CELERY_METRICS_ADDR = env("CELERY_METRICS_ADDR", default="127.0.0.1")
+
+# --- Logging --------------------------------------------------------------------------
+
+
+def log_format(default: str) -> str:
+    """LOG_FORMAT: "plain" reads well in a terminal, "json" (production's default) is
+    one object a line for log shippers."""
+    value = env("LOG_FORMAT", default=default)
+    if value not in ("plain", "json"):
+        raise ImproperlyConfigured(f'LOG_FORMAT must be "plain" or "json", not "{value}".')
+    return value
+
+
+LOG_FORMAT = log_format("plain")
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "core.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "core.middleware.RequestIdLogFilter"},
+        "redact_secrets": {"()": "core.logs.RedactSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"},
+        "json": {"()": "core.logs.JsonFormatter"},
     },
     "handlers": {
         # The level on the handler too: Django's own loggers (django.request's 4xx
         # warnings) have levels of their own and would pass a root-only level.
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
-            "filters": ["request_id"],
+            "formatter": LOG_FORMAT,
+            # Every handler redacts: no token, password or secret value is written.
+            "filters": ["request_id", "redact_secrets"],
             "level": env("LOG_LEVEL", default="INFO"),
         },
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # runserver's own request line repeats tessera.access, with the query string:
+        # through our handler (redacted), and only for its errors.
+        "django.server": {"handlers": ["console"], "level": "ERROR", "propagate": False},
     },
 }

@@ -1,9 +1,13 @@
 """Tests: fast hashing, mail kept in memory, cache keys unique to this run."""
 
+import atexit
+import os
+import shutil
+import tempfile
 import uuid
 
 from .base import *  # noqa: F403
-from .base import CACHES, REST_FRAMEWORK, env
+from .base import CACHES, REST_FRAMEWORK, STORAGES, env
 
 DEBUG = False
 # Argon2 stays the default hasher in production; in tests its cost would dominate.
@@ -18,10 +22,21 @@ for _alias, _cache in CACHES.items():
     _cache["KEY_PREFIX"] = f"test-{TEST_RUN_ID}:{_alias}"
 
 # Tests exercise throttling on purpose with their own rates; the defaults must not trip
-# while the suite logs in hundreds of times from one address.
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = dict.fromkeys(
-    ("login_account", "login_ip", "auth", "register", "invitation", "password_reset"), "10000/min"
-)
+# while the suite logs in hundreds of times from one address. A server a test starts
+# may be given a rate in the environment (TEST_THROTTLE_LOGIN_ACCOUNT=5/15m).
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"] = {
+    scope: env(f"TEST_THROTTLE_{scope.upper()}", default="10000/min")
+    for scope in ("login_account", "login_ip", "auth", "register", "invitation", "password_reset")
+}
 
 # A worker started by the end-to-end test listens on this run's own queue only.
 CELERY_TASK_DEFAULT_QUEUE = f"test-{TEST_RUN_ID}"
+
+# Documents' bytes go to a directory of this run's own, removed at its end. Set in the
+# environment, so a server or worker a test starts shares it (and leaves it alone).
+if "MEDIA_ROOT" not in os.environ:
+    os.environ["MEDIA_ROOT"] = tempfile.mkdtemp(prefix="tessera-test-media-")
+    atexit.register(shutil.rmtree, os.environ["MEDIA_ROOT"], ignore_errors=True)
+MEDIA_ROOT = os.environ["MEDIA_ROOT"]
+if "location" in STORAGES["documents"].get("OPTIONS", {}):
+    STORAGES["documents"]["OPTIONS"]["location"] = MEDIA_ROOT
