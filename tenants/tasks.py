@@ -1,7 +1,7 @@
 """Tenant jobs. Thin: take a schema name, call a selector or service.
 
 Tasks that touch tenant data take `schema_name`; the base task class
-(`config.celery.TenantAwareTask`) runs them inside that schema and resets the worker's
+(`core.tasks.TenantAwareTask`) runs them inside that schema and resets the worker's
 connection to public before and after, whatever happened.
 """
 
