@@ -37,9 +37,8 @@ EXAMPLES = os.environ.get("FUZZ_EXAMPLES", "25")
 SEED = os.environ.get("FUZZ_SEED", "20261203")
 MAX_TIME = os.environ.get("FUZZ_MAX_SECONDS", "120")  # per role
 EXCLUDED = ["auth_logout_create", "members_partial_update", "members_destroy"]  # operation ids
-# schemathesis' defaults, plus 422: an Idempotency-Key the fuzzer draws again for another
-# request is refused as documented (idempotency_key_reused). Like a 409, that answer
-# depends on the requests before it, not on this request's shape.
+# schemathesis' defaults, plus 422 (an answer that, like a 409, depends on the requests
+# before it rather than on this request's shape).
 CONFIG = """
 [checks.positive_data_acceptance]
 expected-statuses = ["2xx", "3xx", "401", "403", "404", "409", "422", "429", "5xx"]
@@ -73,6 +72,20 @@ checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401",
 include-operation-id = ["documents_create"]
 checks.negative_data_rejection.enabled = false
 """
+
+
+def _without_idempotency_keys(schema: Path) -> None:
+    """Drop the optional Idempotency-Key header from the schema the fuzzer reads. Drawn
+    at random, the same key comes back with the same body, and the API rightly replays
+    the first answer: a resource created (and since deleted) by an earlier case, which
+    the stateful phase then reports as "created resource not found". Keys are tested
+    in core/tests/test_idempotency.py."""
+    document = json.loads(schema.read_text())
+    for operations in document["paths"].values():
+        for operation in operations.values():
+            if isinstance(operation, dict) and "parameters" in operation:
+                operation["parameters"] = [p for p in operation["parameters"] if p.get("name") != "Idempotency-Key"]
+    schema.write_text(json.dumps(document))
 
 
 def _free_port() -> int:
@@ -146,6 +159,7 @@ def main() -> int:
         ["spectacular", "--urlconf", "config.urls_tenant", "--format", "openapi-json", "--file", str(schema)],
     ):
         subprocess.run([python, "manage.py", *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    _without_idempotency_keys(schema)
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
