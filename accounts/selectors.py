@@ -12,6 +12,8 @@ from django.conf import settings
 from django.core.cache import caches
 from django.db.models import CharField, F, Q, QuerySet, Value
 
+from core.roles import RANK, at_least
+
 from .models import Invitation, Membership, RevokedSession, User
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
@@ -218,3 +220,14 @@ def member_entries_load(rows: Iterable[Sequence]) -> list[MemberEntry]:
 
 def user_get_by_email(email: str) -> User | None:
     return User.objects.filter(email__iexact=(email or "").strip()).first()
+
+
+def member_emails(*, tenant: Tenant, minimum_role: str) -> list[str]:
+    """Addresses of the tenant's active members of `minimum_role` or stronger: who a
+    job's e-mail goes to (reports to admins and the owner, alerts to managers up)."""
+    roles = [role for role in RANK if at_least(role, minimum_role)]
+    return list(
+        Membership.objects.filter(tenant=tenant, is_active=True, user__is_active=True, role__in=roles)
+        .order_by("user__email")
+        .values_list("user__email", flat=True)
+    )

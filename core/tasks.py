@@ -25,6 +25,9 @@ class MissingTenant(ApplicationError):
 
 class TenantAwareTask(Task):
     def __call__(self, *args, **kwargs):
+        # Run eagerly (a command's --sync, a task calling another in-process), the task
+        # is nested in its caller's work: give the caller its schema back afterwards.
+        caller = getattr(connection, "tenant", None) if self.request.is_eager else None
         connection.set_schema_to_public()
         try:
             with meta_context(source="task", request_id=self.request.id or ""):
@@ -34,7 +37,10 @@ class TenantAwareTask(Task):
                         return super().__call__(*args, **kwargs)
                 return super().__call__(*args, **kwargs)
         finally:
-            connection.set_schema_to_public()
+            if caller is not None:
+                connection.set_tenant(caller)
+            else:
+                connection.set_schema_to_public()
 
 
 class TenantScopedTask(TenantAwareTask):

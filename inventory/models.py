@@ -190,3 +190,25 @@ class PurchaseRequestLine(UUIDModel):
             models.CheckConstraint(condition=Q(quantity__gt=0), name="purchase_request_line_quantity_gt_0"),
             models.CheckConstraint(condition=Q(unit_price__gte=0), name="purchase_request_line_price_gte_0"),
         ]
+
+
+class LowStockAlert(UUIDModel):
+    """A product's crossing to or below its reorder level: opened when the hourly check
+    first sees it low, closed (`recovered_at`) when it is seen above again. At most one
+    open alert per product (the constraint), so a product that stays low is announced
+    once, and again only after it has recovered and crossed anew."""
+
+    product = models.ForeignKey(Product, on_delete=models.CASCADE, related_name="low_stock_alerts")
+    on_hand = models.DecimalField(**QUANTITY)
+    reorder_level = models.DecimalField(**QUANTITY)
+    notified_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.JSONField(default=list, blank=True)
+    recovered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product"], condition=Q(recovered_at__isnull=True), name="one_open_low_stock_alert"
+            )
+        ]

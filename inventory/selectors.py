@@ -2,7 +2,7 @@
 
 from decimal import Decimal
 
-from django.db.models import DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
+from django.db.models import Count, DecimalField, F, OuterRef, Prefetch, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 
 from .models import (
@@ -71,3 +71,15 @@ def purchase_request_list() -> QuerySet[PurchaseRequest]:
 def products_in_open_requests(product_ids) -> QuerySet[PurchaseRequestLine]:
     open_states = [PurchaseRequestStatus.DRAFT, PurchaseRequestStatus.SUBMITTED, PurchaseRequestStatus.APPROVED]
     return PurchaseRequestLine.objects.filter(Q(product_id__in=product_ids), request__status__in=open_states)
+
+
+def purchase_request_counts(*, created_from, created_before) -> dict[str, int]:
+    """Purchase requests created in [created_from, created_before), by status now;
+    every status present, zero included (the weekly report's table)."""
+    counts = dict(
+        PurchaseRequest.objects.filter(created_at__gte=created_from, created_at__lt=created_before)
+        .values("status")
+        .annotate(n=Count("pk"))
+        .values_list("status", "n")
+    )
+    return {status: counts.get(status, 0) for status in PurchaseRequestStatus.values}

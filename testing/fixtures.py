@@ -97,3 +97,17 @@ def _forget_test_cache_entries():
     keys = list(redis.scan_iter(match=f"*test-{settings.TEST_RUN_ID}:*", count=1000))
     if keys:
         redis.delete(*keys)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    """A storage directory of the test's own, so it can count and damage files freely."""
+    location = tmp_path / "media"
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "documents": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(location), "allow_overwrite": True},
+        },
+    }
+    return location

@@ -62,6 +62,7 @@ TENANT_APPS = [
     "core",
     "inventory",
     "documents",
+    "reports",
     "audit",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
@@ -332,13 +333,47 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # How often the tasks kept in the outbox while the broker was down are sent (seconds).
 OUTBOX_DRAIN_SECONDS = env.int("OUTBOX_DRAIN_SECONDS", default=30)
+# The schedule, UTC, in one place (README "Background jobs"). Each per-tenant job is a
+# fan-out (tenants.tasks.jobs_fan_out): one task per active tenant, spread over the
+# job's window (JOB_SPREAD_SECONDS) so tenants do not all hit the database at once.
 CELERY_BEAT_SCHEDULE = {
-    "flush-expired-tokens": {
-        "task": "accounts.tasks.flush_expired_tokens",
-        "schedule": crontab(hour=2, minute=0),
+    "weekly-report": {
+        "task": "tenants.tasks.jobs_fan_out",
+        "schedule": crontab(day_of_week="sun", hour=0, minute=0),
+        "kwargs": {"job": "weekly_report"},
     },
+    "daily-cleanup": {
+        "task": "tenants.tasks.jobs_fan_out",
+        "schedule": crontab(hour=2, minute=0),
+        "kwargs": {"job": "daily_cleanup"},
+    },
+    "hourly-low-stock-alerts": {
+        "task": "tenants.tasks.jobs_fan_out",
+        "schedule": crontab(minute=0),
+        "kwargs": {"job": "low_stock_alerts"},
+    },
+    # The public schema's own cleanup: tokens, platform events, keys.
+    "platform-cleanup": {"task": "tenants.tasks.platform_cleanup", "schedule": crontab(hour=2, minute=0)},
     "drain-task-outbox": {"task": "core.outbox.tasks.outbox_drain", "schedule": float(OUTBOX_DRAIN_SECONDS)},
 }
+JOB_SPREAD_SECONDS = {
+    "weekly_report": env.int("JOB_SPREAD_WEEKLY_REPORT", default=3600),
+    "daily_cleanup": env.int("JOB_SPREAD_DAILY_CLEANUP", default=3600),
+    # Under an hour, so one hour's alerts are all sent before the next hour's start.
+    "low_stock_alerts": env.int("JOB_SPREAD_LOW_STOCK_ALERTS", default=900),
+}
+# One tenant's run of a job: a soft limit (the task can still record its failure), then
+# the hard one a minute later.
+JOB_SOFT_TIME_LIMIT = env.int("JOB_SOFT_TIME_LIMIT", default=600)
+# Purchase-request drafts untouched this long are removed by the daily cleanup.
+PURCHASE_REQUEST_DRAFT_DAYS = env.int("PURCHASE_REQUEST_DRAFT_DAYS", default=30)
+# Redis hands an unacknowledged task to another worker after this long (acks_late: a
+# worker that dies mid-task does not lose it). Spread tasks wait up to their window
+# unacknowledged, so it must outlast the longest window plus a run, or a waiting task
+# would be delivered twice (harmless, the jobs are idempotent, but wasted).
+CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] = env.int(
+    "CELERY_VISIBILITY_TIMEOUT", default=max(JOB_SPREAD_SECONDS.values()) + JOB_SOFT_TIME_LIMIT + 1800
+)
 
 # --- E-mail, files, i18n --------------------------------------------------------------
 vars().update(env.email_url("EMAIL_URL", default="consolemail://"))

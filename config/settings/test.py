@@ -7,7 +7,7 @@ import tempfile
 import uuid
 
 from .base import *  # noqa: F403
-from .base import CACHES, REST_FRAMEWORK, STORAGES, env
+from .base import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, JOB_SPREAD_SECONDS, REST_FRAMEWORK, STORAGES, env
 
 DEBUG = False
 # Argon2 stays the default hasher in production; in tests its cost would dominate.
@@ -40,3 +40,13 @@ if "MEDIA_ROOT" not in os.environ:
 MEDIA_ROOT = os.environ["MEDIA_ROOT"]
 if "location" in STORAGES["documents"].get("OPTIONS", {}):
     STORAGES["documents"]["OPTIONS"]["location"] = MEDIA_ROOT
+
+# Scheduled jobs run at once in tests: the spread is tested on its own (tenants.jobs).
+JOB_SPREAD_SECONDS = dict.fromkeys(JOB_SPREAD_SECONDS, 0)
+# A worker started by a test finds a dead worker's task again within seconds, not
+# after the production sweep interval (CELERY_VISIBILITY_TIMEOUT sets how old it must be).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    **CELERY_BROKER_TRANSPORT_OPTIONS,
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
