@@ -1,5 +1,6 @@
 from celery import shared_task
 from django.core.management import call_command
+from django.db import InterfaceError, OperationalError
 
 from . import services
 
@@ -12,7 +13,15 @@ def flush_expired_tokens() -> None:
     services.password_reset_tokens_purge()
 
 
-@shared_task(acks_late=True)
+# A database connection cut under the task (failover, restart) is retried, not the
+# task lost: acks_late acknowledges a task that fails, and the request answered 202.
+@shared_task(
+    acks_late=True,
+    autoretry_for=(InterfaceError, OperationalError),
+    retry_backoff=True,
+    retry_jitter=True,
+    max_retries=6,
+)
 def password_reset_send(*, email: str, link_base: str) -> None:
     """The work of `POST /auth/password/reset/`, out of the request: whether an account
     has the address changes what is done here, never what the request answers or when."""

@@ -18,6 +18,13 @@ forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
 # gunicorn's own limit on the request line (it answers 414 in HTML beyond it), raised to
 # its maximum so the application's lower MAX_URI_LENGTH answers, in JSON, nearly always.
 limit_request_line = 8190
+# SIGTERM (a deploy, a scale-in) is a graceful stop: the master closes its sockets, so
+# nothing new is accepted, and each worker finishes the request it is serving, for up
+# to graceful_timeout seconds, before it exits. The orchestrator's grace period must
+# be longer (docker-compose.yml: stop_grace_period), or its SIGKILL cuts requests off.
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# A worker silent this long (one request running past it) is killed and replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 
 # gunicorn writes `Server: gunicorn` on every response and has no setting for it; the
 # header only tells a scanner what to try. Drop it from the headers gunicorn adds.

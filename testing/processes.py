@@ -47,9 +47,9 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
-@contextmanager
-def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
-    """Serve the project with the Dockerfile's gunicorn config; yields the base URL."""
+def gunicorn_start(env: dict[str, str], workers: int = 1) -> tuple[subprocess.Popen, str]:
+    """Start gunicorn with the Dockerfile's config and wait until it answers: (process,
+    base URL). The caller stops it (`stop`), or signals it itself."""
     port = free_port()
     command = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]
     process = subprocess.Popen(
@@ -60,16 +60,23 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         stderr=subprocess.PIPE,
     )
     base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=1)
+            return process, base
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
+                raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.2)
+
+
+@contextmanager
+def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
+    """Serve the project with the Dockerfile's gunicorn config; yields the base URL."""
+    process, base = gunicorn_start(env, workers)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/healthz", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start: {process.stderr.read().decode()[-2000:]}") from None
-                time.sleep(0.2)
         yield base
     finally:
         stop(process)
