@@ -1,14 +1,19 @@
-"""Route each request to its tenant's schema by host name."""
+"""Route each request to its tenant's schema by host name, or on the API host by header."""
 
+from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.db import connection
+from django.utils.cache import patch_vary_headers
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.exceptions import error_json_response
 
 from .exceptions import TenantNotFound, TenantSuspended
-from .models import TenantStatus
+from .models import TenantStatus, tenant_host
 from .selectors import tenant_for_host
+from .slugs import SLUG_PATTERN
+
+TENANT_HEADER = "X-Tenant"
 
 
 class TenantMiddleware(TenantMainMiddleware):
@@ -17,6 +22,11 @@ class TenantMiddleware(TenantMainMiddleware):
     Unknown hosts and archived tenants answer a JSON 404 (never the public site);
     suspended tenants answer 403 with code `tenant_suspended`. Both are the same
     application errors the API raises, rendered before DRF runs.
+
+    With TENANT_HEADER_ROUTING on, a request to TENANT_HEADER_HOST is routed as if it
+    had been sent to `<X-Tenant>.<PUBLIC_DOMAIN>`: the same cached lookup (same key, same
+    invalidation, same queries), the same status answers, and the tenant URLconf. The
+    token check then compares the token with that tenant, as on its own host.
     """
 
     def process_request(self, request):
@@ -25,6 +35,11 @@ class TenantMiddleware(TenantMainMiddleware):
             hostname = self.hostname_from_request(request)
         except DisallowedHost:
             return error_json_response(TenantNotFound())
+        if settings.TENANT_HEADER_ROUTING and hostname == settings.TENANT_HEADER_HOST:
+            request.tenant_by_header = True
+            hostname = self.hostname_from_header(request)
+            if hostname is None:
+                return error_json_response(TenantNotFound())
         tenant = tenant_for_host(hostname)
         if tenant is None or tenant.status == TenantStatus.ARCHIVED:
             return error_json_response(TenantNotFound())
@@ -35,3 +50,19 @@ class TenantMiddleware(TenantMainMiddleware):
         connection.set_tenant(tenant)
         self.setup_url_routing(request)
         return None
+
+    def process_response(self, request, response):
+        # One URL answers for every tenant on the header host: shared caches must key on the header.
+        if getattr(request, "tenant_by_header", False):
+            patch_vary_headers(response, (TENANT_HEADER,))
+        return response
+
+    @staticmethod
+    def hostname_from_header(request) -> str | None:
+        """The tenant host that the X-Tenant header names, or None when it names none.
+
+        Only a single DNS label is taken (the slug pattern), so the header can name
+        `<slug>.<PUBLIC_DOMAIN>` and nothing else: no custom domain, no public host.
+        """
+        slug = request.headers.get(TENANT_HEADER, "").strip().lower()
+        return tenant_host(slug) if SLUG_PATTERN.fullmatch(slug) else None
