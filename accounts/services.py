@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record, security_event_record
+from core.quotas import quota_reserve
 from core.roles import Role, rank
 
 from .exceptions import (
@@ -280,6 +281,13 @@ def _invitation_locked(invitation_id) -> Invitation:
     return invitation
 
 
+def _seats(tenant: Tenant) -> int:
+    return (
+        Membership.objects.filter(tenant=tenant, is_active=True).count()
+        + Invitation.objects.filter(tenant=tenant).count()
+    )
+
+
 @transaction.atomic
 def invitation_create(
     *, tenant: Tenant, email: str, role: str, actor: User, actor_role: str, link_base: str | None = None
@@ -296,6 +304,8 @@ def invitation_create(
     # Admins see their members anyway: saying so tells them nothing about an account.
     if Membership.objects.filter(tenant=tenant, user__email__iexact=email).exists():
         raise AlreadyMember("This address belongs to a member of the tenant already.")
+    # An invitation holds a seat: members are the active ones plus those invited.
+    quota_reserve("members", used=lambda: _seats(tenant), tenant=tenant)
     invitation = Invitation(tenant=tenant, email=email, role=role, invited_by=actor)
     token = _invitation_token_renew(invitation)
     try:

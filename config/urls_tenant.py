@@ -7,6 +7,7 @@ from accounts.api import urls as accounts_urls
 from audit.api import urls as audit_urls
 from documents.api import urls as documents_urls
 from inventory.api import urls as inventory_urls
+from plans.api import urls as plans_urls
 from tenants.api import urls as tenants_urls
 
 api_v1 = [
@@ -14,6 +15,7 @@ api_v1 = [
     *tenants_urls.tenant_urlpatterns,
     *inventory_urls.urlpatterns,
     *documents_urls.urlpatterns,
+    *plans_urls.urlpatterns,
     *audit_urls.urlpatterns,
 ]
 

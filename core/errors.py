@@ -23,11 +23,14 @@ class ApplicationError(Exception):
     field: str | None = None
     # Seconds the client should wait before trying again (a `Retry-After` header), if any.
     retry_after: int | None = None
+    extra: dict = {}
 
-    def __init__(self, message: str | None = None, *, field: str | None = None):
+    def __init__(self, message: str | None = None, *, field: str | None = None, **extra):
         self.message = message or self.default_message
         if field is not None:
             self.field = field
+        # Machine-readable details beside detail and code, e.g. {"module": "documents"}.
+        self.extra: dict = extra
         super().__init__(self.message)
 
 
@@ -96,3 +99,12 @@ class DatabaseUnavailable(ApplicationError):
     code = "database_unavailable"
     default_message = "The database is unavailable. Retry shortly."
     retry_after = 5
+
+
+class ModuleDisabled(Forbidden):
+    """403: the endpoint belongs to a module the tenant's plan does not include."""
+
+    code = "module_disabled"
+
+    def __init__(self, module: str):
+        super().__init__(f"The {module} module is not part of this tenant's plan.", module=module)

@@ -33,7 +33,7 @@ logger = logging.getLogger(__name__)
 def error_body(exc: ApplicationError) -> dict:
     if exc.field and exc.status_code == status.HTTP_400_BAD_REQUEST:
         return {exc.field: [exc.message]}
-    return {"detail": exc.message, "code": exc.code}
+    return {"detail": exc.message, "code": exc.code, **exc.extra}
 
 
 def _headers(exc: ApplicationError) -> dict[str, str]:

@@ -29,7 +29,14 @@ ERRORS = {
         description="Invalid input: an object naming each field in error, with a list of messages.",
     ),
     401: OpenApiResponse(_ERROR, description="Missing, invalid, expired or revoked token, or a token of another host."),
-    403: OpenApiResponse(_ERROR, description="Your role does not allow this, or the tenant is suspended."),
+    403: OpenApiResponse(
+        _ERROR,
+        description=(
+            "Your role does not allow this, or the tenant is suspended. `module_disabled` (with `module`): "
+            "the endpoint's module is not in the tenant's plan. `quota_exceeded` (with `quota`, `limit`, "
+            "`used`): a create beyond the plan's quota, nothing written."
+        ),
+    ),
     404: OpenApiResponse(_ERROR, description="Not found in this tenant."),
     409: OpenApiResponse(_ERROR, description="Conflicts with the current state (duplicate, stock, transition, owner)."),
     413: OpenApiResponse(_ERROR, description="The request body is over the size limit (code request_too_large)."),

@@ -17,6 +17,7 @@ from functools import cache
 
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
+from core.errors import ModuleDisabled
 from core.roles import Role, at_least
 
 
@@ -31,7 +32,14 @@ class IsTenantMember(BasePermission):
 
     def has_permission(self, request, view):
         tenant = getattr(request, "tenant", None)
-        return bool(tenant is not None and not tenant.is_public and request_role(request))
+        if not (tenant is not None and not tenant.is_public and request_role(request)):
+            return False
+        # A view of a module (`module = "documents"`) answers only where the tenant's plan
+        # has it. `request.modules` is the tenant's modules, set by plans.middleware.
+        module = getattr(view, "module", None)
+        if module is not None and module not in getattr(request, "modules", ()):
+            raise ModuleDisabled(module)
+        return True
 
 
 @cache

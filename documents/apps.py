@@ -17,6 +17,6 @@ class DocumentsConfig(AppConfig):
         usage_provider("documents")(lambda tenant: document_count())
         usage_provider("storage_bytes")(lambda tenant: stored_bytes())
 
-        @job_step("daily_cleanup", "orphan_blobs")
+        @job_step("daily_cleanup", "orphan_blobs", module="documents")
         def _orphans(*, tenant, period_start, period_end) -> str:
             return f"{blob_orphans_purge(limit=100_000)} orphan blob(s) removed"

@@ -28,9 +28,10 @@ from pathlib import PurePosixPath
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from audit.services import audit_record, diff, snapshot
+from core.quotas import quota_reserve
 from core.tenancy import current_schema
 
 from .exceptions import InvalidUpload
@@ -43,6 +44,10 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 def _by(actor) -> dict:
     return {"created_by_id": getattr(actor, "pk", None), "created_by_email": getattr(actor, "email", "")}
+
+
+def _stored_bytes() -> int:
+    return Blob.objects.aggregate(total=Sum("size"))["total"] or 0
 
 
 def file_name_clean(raw: str) -> str:
@@ -95,6 +100,10 @@ def document_upload(
     if not size:
         raise InvalidUpload("The file is empty.")
     blob, inserted = _blob_reference(sha256=sha256, size=size)
+    if inserted:
+        # Only new content takes space: a duplicate is free. The new row is counted in
+        # the sum already, so it is taken out of `used`.
+        quota_reserve("storage_bytes", used=lambda: _stored_bytes() - size, adding=size)
     storage, path = blob_storage(), blob_path(sha256)
     wrote = False
     try:

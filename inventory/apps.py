@@ -18,5 +18,5 @@ class InventoryConfig(AppConfig):
 
         usage_provider("products")(lambda tenant: product_count())
         demo_data_provider("inventory")(seed_inventory)
-        job_step("low_stock_alerts", "low_stock_alerts")(low_stock_alerts_step)
-        job_step("daily_cleanup", "purchase_request_drafts")(drafts_cleanup_step)
+        job_step("low_stock_alerts", "low_stock_alerts", module="inventory")(low_stock_alerts_step)
+        job_step("daily_cleanup", "purchase_request_drafts", module="inventory")(drafts_cleanup_step)

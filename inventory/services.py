@@ -15,6 +15,7 @@ from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from audit.services import audit_record, diff, snapshot
+from core.quotas import quota_reserve
 
 from .exceptions import (
     DuplicateValue,
@@ -48,6 +49,7 @@ def _by(actor) -> dict:
 # --- catalogue: products, suppliers, warehouses --------------------------------------
 
 _UNIQUE_FIELD: dict[type[Model], str] = {Product: "sku", Warehouse: "code"}
+_QUOTA: dict[type[Model], str] = {Product: "products", Warehouse: "warehouses"}
 M = TypeVar("M", bound=Model)
 
 
@@ -73,7 +75,11 @@ def _save_unique(instance: Model) -> None:
 
 @transaction.atomic
 def catalogue_create(*, model: type[M], actor, **fields) -> M:
-    """Create a product, supplier or warehouse."""
+    """Create a product, supplier or warehouse (products and warehouses within the
+    plan's quotas)."""
+    quota = _QUOTA.get(model)
+    if quota is not None:
+        quota_reserve(quota, used=model._default_manager.count)
     instance = model(**fields)
     _save_unique(instance)
     audit_record(

@@ -11,4 +11,4 @@ class ReportsConfig(AppConfig):
 
         from .tasks import weekly_report_step
 
-        job_step("weekly_report", "inventory_report")(weekly_report_step)
+        job_step("weekly_report", "inventory_report", module="reports")(weekly_report_step)

@@ -147,6 +147,10 @@ def main() -> int:
         # The fuzzer signs in and refreshes far more often than a person; the
         # throttles' own behaviour is tested in the suite.
         **{f"THROTTLE_{scope}": "1000000/min" for scope in ("LOGIN_ACCOUNT", "LOGIN_IP", "AUTH", "REGISTER")},
+        # Likewise the per-tenant API rate and the quotas of a plan (each tested in the
+        # suite): the demo tenants get the plan with every module and the fewest limits.
+        "TENANT_API_RATE_LIMIT": "false",
+        "DEFAULT_PLAN": "business",
     }
     python = sys.executable
     schema = ROOT / ".devdata" / "fuzz-schema.json"

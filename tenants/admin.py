@@ -13,6 +13,8 @@ from django_tenants.utils import tenant_context
 from audit.admin import AuditedModelAdmin
 from audit.selectors import audit_event_list
 from core.errors import ApplicationError
+from plans.catalog import overrides_problem
+from plans.services import tenant_plan_change
 
 from . import services
 from .models import Domain, Tenant
@@ -23,6 +25,14 @@ class DomainInline(admin.TabularInline):
     model = Domain
     extra = 0
     fields = ["domain", "is_primary"]
+
+
+class TenantChangeForm(forms.ModelForm):
+    def clean_overrides(self):
+        overrides = self.cleaned_data["overrides"] or {}
+        if problem := overrides_problem(overrides):
+            raise ValidationError(problem)
+        return overrides
 
 
 class TenantProvisionForm(forms.ModelForm):
@@ -51,6 +61,8 @@ TENANT_FIELDS = (
     "status_changed_at",
     "created_at",
     "updated_at",
+    "plan",
+    "overrides",
     "usage",
     "audit_link",
 )
@@ -67,7 +79,7 @@ class TenantAdmin(AuditedModelAdmin):
     search_fields = ["slug", "name", "schema_name", "domains__domain"]
     fields = TENANT_FIELDS
     # Only the name is edited here; status changes go through the actions (and services).
-    readonly_fields = tuple(field for field in TENANT_FIELDS if field != "name")
+    readonly_fields = tuple(field for field in TENANT_FIELDS if field not in ("name", "plan", "overrides"))
     inlines = [DomainInline]
     actions = ["suspend", "resume", "archive"]
 
@@ -111,8 +123,7 @@ class TenantAdmin(AuditedModelAdmin):
         return format_html('<a href="{}">View events</a>', reverse("admin:tenants_tenant_audit", args=[tenant.pk]))
 
     def get_form(self, request, obj=None, **kwargs):
-        if obj is None:
-            kwargs["form"] = TenantProvisionForm
+        kwargs["form"] = TenantProvisionForm if obj is None else TenantChangeForm
         return super().get_form(request, obj, **kwargs)
 
     def get_fields(self, request, obj=None):
@@ -128,6 +139,13 @@ class TenantAdmin(AuditedModelAdmin):
         # Through the services, which record the lifecycle events themselves.
         if change:
             services.tenant_update(tenant=obj, name=form.cleaned_data["name"], actor=request.user)
+            if {"plan", "overrides"} & set(form.changed_data):
+                tenant_plan_change(
+                    tenant=obj,
+                    plan=form.cleaned_data["plan"],
+                    overrides=form.cleaned_data["overrides"],
+                    actor=request.user,
+                )
             return
         result = services.tenant_provision(
             slug=form.cleaned_data["slug"],

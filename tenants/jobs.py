@@ -72,17 +72,25 @@ JOBS = {
     )
 }
 _steps: dict[str, dict[str, Step]] = {name: {} for name in JOBS}
+_modules: dict[tuple[str, str], str] = {}
 
 
-def job_step(job: str, name: str) -> Callable[[Step], Step]:
+def job_step(job: str, name: str, *, module: str | None = None) -> Callable[[Step], Step]:
     """Register `step(*, tenant, period_start, period_end) -> str` (a line saying what
-    it did) as part of `job`. Steps run inside the tenant's schema, in name order."""
+    it did) as part of `job`. Steps run inside the tenant's schema, in name order; a
+    step of a `module` is skipped for tenants whose plan does not have it."""
 
     def register(step: Step) -> Step:
         _steps[job][name] = step
+        if module is not None:
+            _modules[(job, name)] = module
         return step
 
     return register
+
+
+def job_step_module(job: str, name: str) -> str | None:
+    return _modules.get((job, name))
 
 
 def job_steps(job: str) -> list[tuple[str, Step]]:

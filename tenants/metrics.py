@@ -43,7 +43,10 @@ def request_labels(request) -> TenantLabels:
         return TenantLabels(plan="none")
     if tenant.is_public:
         return TenantLabels(plan="public", schema=tenant.schema_name)
-    return TenantLabels(plan=tenant_plan(tenant), slug=tenant.slug, schema=tenant.schema_name)
+    # The request's own evaluation when the middleware made one (no second lookup).
+    evaluated = getattr(request, "entitlements", None)
+    plan = (evaluated.plan or "none") if evaluated is not None else tenant_plan(tenant)
+    return TenantLabels(plan=plan, slug=tenant.slug, schema=tenant.schema_name)
 
 
 def measure_provisioning(func):

@@ -29,6 +29,10 @@ class Tenant(TenantMixin):
     name = models.CharField(max_length=200)
     status = models.CharField(max_length=16, choices=TenantStatus.choices, default=TenantStatus.ACTIVE, db_index=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)
+    plan = models.ForeignKey("plans.Plan", on_delete=models.PROTECT, null=True, related_name="+")
+    overrides = models.JSONField(
+        default=dict, blank=True, help_text='{"modules": {"webhooks": true}, "quotas": {"products": 500}}'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

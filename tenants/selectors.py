@@ -10,6 +10,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from accounts.models import Invitation, Membership, User, UserManager
+from plans.services import entitlements
 
 from .models import Domain, Tenant, TenantStatus
 
@@ -44,14 +45,10 @@ def tenant_for_host(hostname: str) -> Tenant | None:
 
 
 def tenant_plan(tenant: Tenant) -> str:
-    """The name of the tenant's plan: the one place that answers it, for the metrics'
-    `plan` label among others.
-
-    Plans do not exist yet, so every tenant is on "default". When they arrive, this
-    function reads the tenant's plan and its callers stay as they are. It is called on
-    every request: keep it free of queries (the routed tenant comes from the cache).
-    """
-    return "default"
+    """The slug of the tenant's plan ("none" without one): the one place that answers
+    it, for the metrics' `plan` label among others. Called on every request, so it
+    reads the cached evaluation (no query once warm)."""
+    return entitlements(tenant).plan or "none"
 
 
 def routing_cache_forget(hostnames) -> None:

@@ -21,6 +21,7 @@ from accounts.services import membership_create, session_start, user_create
 from audit.services import audit_record
 from core.errors import ApplicationError
 from core.roles import Role
+from plans.services import default_plan, plan_get
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
 from .metrics import measure_provisioning
@@ -58,6 +59,9 @@ def _clean_domain(domain: str) -> str:
     public = settings.PUBLIC_DOMAIN
     if domain == public or domain.endswith(f".{public}"):
         raise InvalidDomain(f"Custom domains cannot be {public} or one of its subdomains; those are tenant slugs.")
+    if domain == settings.TENANT_HEADER_HOST:
+        # Kept free even while header routing is off, so turning it on takes no tenant's host.
+        raise InvalidDomain(f"{domain} is the API host (TENANT_HEADER_HOST), where X-Tenant names the tenant.")
     return domain
 
 
@@ -98,8 +102,10 @@ def tenant_provision(
     owner_password: str | None = None,
     extra_domains: tuple[str, ...] = (),
     actor: User | None = None,
+    plan: str | None = None,
 ) -> Provisioned:
-    """Create a ready tenant: row, schema (cloned from the template), domains, owner.
+    """Create a ready tenant: row, schema (cloned from the template), domains, owner,
+    on `plan` (a plan slug; DEFAULT_PLAN when none is named).
 
     The owner is `owner`, or the user with `owner_email`, created if new (with
     `owner_password`, or a generated one that is returned once).
@@ -130,7 +136,8 @@ def tenant_provision(
                 owner = user_create(email=owner_email, password=owner_password, actor=actor)
                 owner_created = True
 
-        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name)
+        chosen = plan_get(plan) if plan else default_plan()
+        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
         schema_clone_template(schema_name)
         Domain.objects.bulk_create(
             [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]

@@ -22,8 +22,9 @@ from audit.services import audit_purge, audit_record
 from core.idempotency import idempotency_records_purge
 from core.tasks import TenantScopedTask
 from core.tenancy import current_schema
+from plans.services import entitlements
 
-from .jobs import active_schema_names, job_countdown, job_period, job_steps
+from .jobs import active_schema_names, job_countdown, job_period, job_step_module, job_steps
 from .selectors import tenant_active_list
 from .usage import tenant_usage
 
@@ -137,8 +138,13 @@ def tenant_job_run(self, *, job: str, schema_name: str, period_start: str, perio
         return []
     start, end = datetime.fromisoformat(period_start), datetime.fromisoformat(period_end)
     started, done = time.monotonic(), []
+    modules = entitlements(tenant).modules
     try:
         for name, step in job_steps(job):
+            module = job_step_module(job, name)
+            if module is not None and module not in modules:
+                done.append(f"{name}: skipped (no {module} module in the plan)")
+                continue
             done.append(f"{name}: {step(tenant=tenant, period_start=start, period_end=end)}")
     finally:
         outcome = "ok" if len(done) == len(job_steps(job)) else "failed"

@@ -28,6 +28,15 @@ PUBLIC_DOMAIN = env("PUBLIC_DOMAIN", default="localhost")
 # ".example.com" admits the domain and all its subdomains. Tenant custom domains must be
 # added here too: Django's host check runs before the tenant lookup.
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[f".{PUBLIC_DOMAIN}", "127.0.0.1"])
+# For clients that cannot use a wildcard subdomain: on TENANT_HEADER_HOST, the X-Tenant
+# header names the tenant (tenants.middleware). Off by default.
+TENANT_HEADER_ROUTING = env.bool("TENANT_HEADER_ROUTING", default=False)
+TENANT_HEADER_HOST = env("TENANT_HEADER_HOST", default=f"api.{PUBLIC_DOMAIN}").strip().lower()
+if TENANT_HEADER_ROUTING:
+    if TENANT_HEADER_HOST == PUBLIC_DOMAIN:
+        raise ImproperlyConfigured("TENANT_HEADER_HOST cannot be PUBLIC_DOMAIN, the platform's own host.")
+    if TENANT_HEADER_HOST not in ALLOWED_HOSTS:
+        ALLOWED_HOSTS.append(TENANT_HEADER_HOST)
 ENABLE_REGISTRATION = env.bool("ENABLE_REGISTRATION", default=True)
 
 # --- Applications -------------------------------------------------------------------
@@ -35,6 +44,7 @@ ENABLE_REGISTRATION = env.bool("ENABLE_REGISTRATION", default=True)
 # commands (which also keep the public tenant and the template schema current) win.
 SHARED_APPS = [
     "tenants",
+    "plans",
     "django_tenants",
     "django.contrib.contenttypes",
     "django.contrib.auth",
@@ -95,6 +105,8 @@ MIDDLEWARE = [
     "core.observability.RequestTelemetryMiddleware",
     "core.limits.UriLengthMiddleware",
     "tenants.middleware.TenantMiddleware",
+    # The tenant's plan, modules and flags, lazily (plans.services.entitlements).
+    "plans.middleware.EntitlementsMiddleware",
     # Once the schema is chosen: a request that writes commits all or nothing, and a
     # database failure answers 503 with nothing saved (core.database).
     "core.database.WriteTransactionMiddleware",
@@ -212,6 +224,9 @@ PASSWORD_RESET_TTL_MINUTES = env.int("PASSWORD_RESET_TTL_MINUTES", default=60)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.TenantJWTAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Each tenant's API rate from its plan; views with throttles of their own (sign-in,
+    # refresh, sign-up...) keep theirs.
+    "DEFAULT_THROTTLE_CLASSES": ["plans.throttles.TenantRateThrottle"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         # Bounded: body size (DATA_UPLOAD_MAX_MEMORY_SIZE) and JSON depth (JSON_MAX_DEPTH).
@@ -356,6 +371,11 @@ CELERY_BEAT_SCHEDULE = {
     "platform-cleanup": {"task": "tenants.tasks.platform_cleanup", "schedule": crontab(hour=2, minute=0)},
     "drain-task-outbox": {"task": "core.outbox.tasks.outbox_drain", "schedule": float(OUTBOX_DRAIN_SECONDS)},
 }
+# The plan a tenant gets when provisioning or sign-up names none (plans.Plan slug).
+DEFAULT_PLAN = env("DEFAULT_PLAN", default="team")
+# Each tenant's API rate from its plan (plans.throttles); the test settings turn it off,
+# as they raise the sign-in throttles, and the rate's own test turns it on.
+TENANT_API_RATE_LIMIT = env.bool("TENANT_API_RATE_LIMIT", default=True)
 JOB_SPREAD_SECONDS = {
     "weekly_report": env.int("JOB_SPREAD_WEEKLY_REPORT", default=3600),
     "daily_cleanup": env.int("JOB_SPREAD_DAILY_CLEANUP", default=3600),

@@ -50,3 +50,7 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "unacked_restore_interval": 1,
     "unacked_restore_throttle": 1,
 }
+
+# Tests make hundreds of calls a minute as one tenant; plans/tests/test_quotas.py turns
+# the per-tenant API rate back on to test it.
+TENANT_API_RATE_LIMIT = False

@@ -171,7 +171,7 @@ def test_metrics_of_every_gunicorn_worker_are_summed(server):
     # them, and each must count them all.
     for _ in range(12):
         assert call(server, "GET", "/api/v1/warehouses/", "beta.localhost")[0] == 401
-    series = 'tessera_http_requests_total{method="GET",plan="default",route="api/v1/warehouses/",status="401"}'
+    series = 'tessera_http_requests_total{method="GET",plan="team",route="api/v1/warehouses/",status="401"}'
     scrapes = [scrape(f"{server}/metrics") for _ in range(6)]
     assert [sample(body, series) for body in scrapes] == [12.0] * 6
     # Multiprocess mode: the per-process collectors (process_*) are not exposed.

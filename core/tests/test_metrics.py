@@ -75,10 +75,10 @@ def test_request_counters_move_labelled_by_route_status_and_plan(metrics_token, 
         return value(after, name, **labels) - value(before, name, **labels)
 
     requests = "tessera_http_requests_total"
-    products = {"route": "api/v1/products/", "method": "GET", "plan": "default"}
+    products = {"route": "api/v1/products/", "method": "GET", "plan": "team"}
     assert moved(requests, **products, status="200") == 2
     assert moved(requests, **products, status="401") == 1
-    assert moved(requests, route="api/v1/products/<pk>/", method="GET", status="404", plan="default") == 1
+    assert moved(requests, route="api/v1/products/<pk>/", method="GET", status="404", plan="team") == 1
     # No pattern matched: an unknown host (no tenant at all), a path the public host lacks.
     assert moved(requests, route="unmatched", method="GET", status="404", plan="none") == 1
     assert moved(requests, route="unmatched", method="GET", status="404", plan="public") == 1
@@ -102,7 +102,7 @@ def test_unknown_methods_do_not_make_new_label_values(metrics_token, tenant_a):
     before = scrape()
     APIClient(HTTP_HOST=host_of(tenant_a)).generic("BREW", "/api/v1/products/")
     after = scrape()
-    name, labels = "tessera_http_requests_total", {"route": "api/v1/products/", "status": "401", "plan": "default"}
+    name, labels = "tessera_http_requests_total", {"route": "api/v1/products/", "status": "401", "plan": "team"}
     assert value(after, name, **labels, method="other") - value(before, name, **labels, method="other") == 1
     assert not any(dict(key).get("method") == "BREW" for _, key in after)
 
@@ -127,7 +127,7 @@ def test_tenant_labels_are_the_plan_never_the_slug(rf, tenant_a, public_tenant):
     request.tenant = public_tenant
     assert request_labels(request) == TenantLabels(plan="public", schema="public")
     request.tenant = tenant_a
-    assert request_labels(request) == TenantLabels(plan="default", slug="alpha", schema="alpha")
+    assert request_labels(request) == TenantLabels(plan="team", slug="alpha", schema="alpha")
 
 
 def test_cache_hits_and_misses_are_counted(metrics_token):

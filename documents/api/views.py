@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.errors import NotFound
+from core.errors import ModuleDisabled, NotFound
 from core.filters import FilterSet, IsoDateTimeFromToRangeFilter, UUIDFilter
 from core.http import base_url
 from core.openapi import errors
@@ -68,6 +68,7 @@ class DocumentViewSet(
     never changes: upload a new one."""
 
     serializer_class = s.DocumentSerializer
+    module = "documents"
     permission_classes = [
         RoleByAction,
         OwnObjectOrRole(Role.MANAGER, actions=frozenset({"partial_update"}), noun="document"),
@@ -204,6 +205,8 @@ class DocumentContentView(APIView):
     content_negotiation_class = _AnyAccept
 
     def get(self, request, pk):
+        if "documents" not in getattr(request, "modules", ()):
+            raise ModuleDisabled("documents")  # a link made before the module was switched off
         document = selectors.document_list().filter(pk=pk).first()
         if document is None:
             raise NotFound("No such document.")

@@ -34,6 +34,7 @@ class CatalogueViewSet(viewsets.ModelViewSet):
     delete for admins (409 while still referenced)."""
 
     permission_classes = [RoleByAction]
+    module = "inventory"
     model: type[Model]
 
     def perform_create(self, serializer):
@@ -110,6 +111,7 @@ class StockLevelViewSet(viewsets.ReadOnlyModelViewSet):
 
     serializer_class = s.StockLevelSerializer
     permission_classes = [RoleByAction]
+    module = "inventory"
     filterset_fields = ["product", "warehouse"]
     ordering_fields = ["quantity", "updated_at"]
     ordering = ["product__sku", "warehouse__code"]
@@ -143,6 +145,7 @@ class StockMovementViewSet(
 
     serializer_class = s.StockMovementSerializer
     permission_classes = [RoleByAction]
+    module = "inventory"
     role_by_action = {"create": Role.MEMBER}
     filterset_class = StockMovementFilter
     search_fields = ["reference", "note", "product__sku"]
@@ -190,6 +193,7 @@ class PurchaseRequestViewSet(
     """
 
     serializer_class = s.PurchaseRequestSerializer
+    module = "inventory"
     permission_classes = [
         RoleByAction,
         OwnObjectOrRole(Role.MANAGER, actions=frozenset({"partial_update", "submit", "cancel"}), noun="request"),

@@ -4,6 +4,7 @@ Two committed tenants of this module's own (dropped afterwards), each with produ
 of its own. Each report is built in its tenant's schema only; and a worker killed
 (SIGKILL, whole process group) in the middle of a report loses nothing and duplicates
 nothing: the task is delivered again to the next worker, which completes it once.
+WORKER_LOG=<path> keeps the workers' logs there, for when a run times out.
 """
 
 import os
@@ -59,7 +60,7 @@ def start_worker(*extra: str, **env: str) -> subprocess.Popen:
         cwd=ROOT,
         env=child_env(CELERY_VISIBILITY_TIMEOUT="3", **env),
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=open(os.environ.get("WORKER_LOG", os.devnull), "ab"),
         start_new_session=True,  # its own process group, so the pool's children die with it
     )
 

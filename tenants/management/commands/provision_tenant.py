@@ -14,6 +14,7 @@ class Command(TenantCommand):
         parser.add_argument("--owner-email", required=True)
         parser.add_argument("--owner-password", help="For a new owner; generated and printed when omitted.")
         parser.add_argument("--domain", action="append", default=[], help="Extra custom domain (repeatable).")
+        parser.add_argument("--plan", help="Plan slug (default: DEFAULT_PLAN).")
 
     def run(self, *args, **options):
         result = tenant_provision(
@@ -22,10 +23,12 @@ class Command(TenantCommand):
             owner_email=options["owner_email"],
             owner_password=options["owner_password"],
             extra_domains=tuple(options["domain"]),
+            plan=options["plan"],
         )
         self.stdout.write(self.style.SUCCESS(f"Provisioned {result.tenant.slug}: http://{result.host}"))
         owner = f"Owner: {result.owner.email}" + (" (new user)" if result.owner_created else " (existing user)")
         self.stdout.write(owner)
+        self.stdout.write(f"Plan: {result.tenant.plan.slug if result.tenant.plan else 'none'}")
         if result.owner_password:
             self.stdout.write(f"Generated owner password (shown once): {result.owner_password}")
         if settings.PUBLIC_DOMAIN == "localhost":

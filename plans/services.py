@@ -1,0 +1,159 @@
+"""What a tenant may use: its plan, its overrides and the feature flags, evaluated.
+
+`entitlements(tenant)` is read on every request that needs a module or a flag, so it
+is cached in the platform cache under a version that every change bumps (a plan, a
+flag, a tenant's plan or overrides): warm, it costs two cache reads and no SQL; after
+any change, the next request computes afresh. If the version key is lost (an
+eviction, a restart), a new random version is drawn, so nothing older is read again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.core.cache import caches
+from django.db import transaction
+
+from audit.services import audit_record
+
+from .catalog import MODULES, overrides_problem
+from .exceptions import InvalidPlan
+from .models import Flag, Plan
+
+if TYPE_CHECKING:  # plans sits below tenants: it names the type, never imports the code
+    from tenants.models import Tenant
+
+_VERSION_KEY = "entitlements:version"
+_TTL = 300
+
+
+@dataclass(frozen=True)
+class Entitlements:
+    plan: str
+    modules: frozenset[str]
+    quotas: dict[str, int | None] = field(default_factory=dict)
+    flags: dict[str, bool] = field(default_factory=dict)
+
+    def has_module(self, module: str) -> bool:
+        return module in self.modules
+
+    def quota(self, name: str) -> int | None:
+        """The limit, or None for no limit."""
+        return self.quotas.get(name)
+
+
+def _version() -> str | None:
+    """The current version, or None when there is none (lost, or Redis unreachable):
+    then a new one is offered for the next request and this one is computed afresh.
+    At most two cache calls on that path, so a hung Redis costs two timeouts, not more."""
+    cache = caches["platform"]
+    version = cache.get(_VERSION_KEY)
+    if version is None:
+        offered = uuid.uuid4().hex
+        version = offered if cache.add(_VERSION_KEY, offered, timeout=None) else None
+    return version
+
+
+def entitlements_changed() -> None:
+    """Every cached evaluation is stale from now on (called after each change commits)."""
+    caches["platform"].set(_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+
+
+def bucket(flag: str, tenant_id) -> int:
+    """The tenant's stable place, 0-99, in a flag's percentage rollout."""
+    digest = hashlib.sha256(f"{flag}:{tenant_id}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") % 100
+
+
+def _flag_on(flag: Flag, *, slug: str, plan_id, tenant_id) -> bool:
+    if slug in flag.tenants_off:
+        return False
+    if slug in flag.tenants_on:
+        return True
+    if flag.everyone is not None:
+        return flag.everyone
+    if any(plan.pk == plan_id for plan in flag.plans.all()):
+        return True
+    return bucket(flag.name, tenant_id) < flag.percent
+
+
+def _evaluate(tenant: Tenant) -> Entitlements:
+    # The row as it is now: a routed tenant is rebuilt from the routing cache, which
+    # does not follow plan changes; this evaluation does (through the version).
+    row = type(tenant).objects.filter(pk=tenant.pk).values("plan_id", "overrides").first() or {}
+    plan_id = row.get("plan_id")
+    plan = Plan.objects.filter(pk=plan_id).first() if plan_id else None
+    modules = set(plan.modules if plan else [])
+    quotas = dict(plan.quotas if plan else {})
+    overrides = row.get("overrides") or {}
+    for module, on in overrides.get("modules", {}).items():
+        (modules.add if on else modules.discard)(module)
+    quotas.update(overrides.get("quotas", {}))
+    flags = {
+        flag.name: _flag_on(flag, slug=tenant.slug, plan_id=plan_id, tenant_id=tenant.pk)
+        for flag in Flag.objects.prefetch_related("plans")
+    }
+    return Entitlements(plan=plan.slug if plan else "", modules=frozenset(modules), quotas=quotas, flags=flags)
+
+
+def entitlements(tenant: Tenant) -> Entitlements:
+    version = _version()
+    if version is None:
+        return _evaluate(tenant)
+    key = f"entitlements:{version}:{tenant.pk}"
+    cache = caches["platform"]
+    cached = cache.get(key)
+    if cached is not None:
+        return Entitlements(**{**cached, "modules": frozenset(cached["modules"])})
+    result = _evaluate(tenant)
+    cache.set(key, {**asdict(result), "modules": sorted(result.modules)}, timeout=_TTL)
+    return result
+
+
+def flag_enabled(tenant: Tenant, name: str) -> bool:
+    """The one call code makes to ask about a flag. An unknown flag is off."""
+    return entitlements(tenant).flags.get(name, False)
+
+
+def plan_get(slug: str) -> Plan:
+    plan = Plan.objects.filter(slug=slug).first()
+    if plan is None:
+        known = ", ".join(Plan.objects.values_list("slug", flat=True))
+        raise InvalidPlan(f'No plan "{slug}". Plans: {known}.', field="plan")
+    return plan
+
+
+def default_plan() -> Plan | None:
+    return Plan.objects.filter(slug=settings.DEFAULT_PLAN).first()
+
+
+def _slug(plan: Plan | None) -> str | None:
+    return plan.slug if plan is not None else None
+
+
+@transaction.atomic
+def tenant_plan_change(*, tenant: Tenant, plan: Plan | None = None, overrides: dict | None = None, actor=None):
+    """Give a tenant a plan and/or overrides; a platform audit event; effective at the
+    next request (the cached evaluations are dropped after the commit)."""
+    if overrides is not None and (problem := overrides_problem(overrides)):
+        raise InvalidPlan(problem, field="overrides")
+    before = {"plan": _slug(tenant.plan), "overrides": tenant.overrides}
+    if plan is not None:
+        tenant.plan = plan
+    if overrides is not None:
+        tenant.overrides = overrides
+    tenant.save(update_fields=["plan", "overrides", "updated_at"])
+    after = {"plan": _slug(tenant.plan), "overrides": tenant.overrides}
+    changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
+    if changes:
+        audit_record(action="tenant.plan_changed", target=tenant, actor=actor, changes=changes, platform=True)
+    transaction.on_commit(entitlements_changed)
+    return tenant
+
+
+def known_modules() -> tuple[str, ...]:
+    return MODULES

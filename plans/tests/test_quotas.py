@@ -1,0 +1,121 @@
+"""Quotas where the write happens, race-free; the API rate per tenant."""
+
+import pytest
+from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connections
+from django_tenants.utils import schema_context, tenant_context
+
+from accounts.tokens import tokens_issue
+from core.quotas import QuotaExceeded
+from documents.services import document_upload
+from inventory.models import Product
+from plans.services import entitlements_changed, tenant_plan_change
+from tenants.services import tenant_delete, tenant_provision
+from tenants.tests.factories import TenantFactory
+from testing.helpers import PASSWORD, api_client, in_threads
+
+pytestmark = pytest.mark.django_db
+
+
+def owner_client(tenant):
+    return api_client(tenant, tenant.memberships.get(role="owner").user)
+
+
+@pytest.fixture
+def small(django_capture_on_commit_callbacks):
+    """A tenant whose plan allows 2 products, 1 warehouse, 2 seats, 10 bytes stored."""
+    tenant = TenantFactory(plan="free")
+    quotas = {"products": 2, "warehouses": 1, "members": 2, "storage_bytes": 10}
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_plan_change(tenant=tenant, overrides={"modules": {"documents": True}, "quotas": quotas})
+    return tenant, owner_client(tenant)
+
+
+def test_products_and_warehouses_stop_at_the_limit(small):
+    tenant, client = small
+    for n in range(2):
+        assert client.post("/api/v1/products/", {"sku": f"P{n}", "name": "p"}).status_code == 201
+    refused = client.post("/api/v1/products/", {"sku": "P9", "name": "p"})
+    assert refused.status_code == 403
+    assert refused.json() == {
+        "detail": "This tenant's plan allows 2 for products; 2 are used. Nothing was changed.",
+        "code": "quota_exceeded",
+        "quota": "products",
+        "limit": 2,
+        "used": 2,
+    }
+    assert client.post("/api/v1/warehouses/", {"code": "A", "name": "a"}).status_code == 201
+    assert client.post("/api/v1/warehouses/", {"code": "B", "name": "b"}).json()["quota"] == "warehouses"
+    assert client.post("/api/v1/suppliers/", {"name": "no quota"}).status_code == 201
+    with tenant_context(tenant):
+        assert Product.objects.count() == 2
+
+
+def test_members_count_invitations_as_seats(small):
+    _, client = small  # the owner holds one seat
+    assert client.post("/api/v1/members/", {"email": "one@x.test", "role": "member"}).status_code == 201
+    refused = client.post("/api/v1/members/", {"email": "two@x.test", "role": "member"})
+    assert refused.status_code == 403 and refused.json()["quota"] == "members"
+
+
+def test_stored_bytes_count_new_content_only(small, media_root):
+    _, client = small
+
+    def upload(content: bytes):
+        file = SimpleUploadedFile("f.bin", content)
+        return client.post("/api/v1/documents/", {"file": file}, format="multipart")
+
+    assert upload(b"12345678").status_code == 201
+    assert upload(b"12345678").status_code == 201  # the same content again takes no space
+    refused = upload(b"abc")
+    assert refused.status_code == 403 and refused.json()["quota"] == "storage_bytes"
+    assert refused.json()["used"] == 8
+    assert client.get("/api/v1/documents/stats/").json()["blobs"] == 1
+
+
+@pytest.fixture(scope="module")
+def racing(platform, django_db_blocker):
+    """A committed tenant (threads have their own connections) allowed 5 products."""
+    with django_db_blocker.unblock():
+        result = tenant_provision(slug="rho", name="Rho", owner_email="owner@rho.test", owner_password=PASSWORD)
+        tenant_plan_change(tenant=result.tenant, overrides={"quotas": {"products": 5}})
+        entitlements_changed()
+        yield result.tenant, tokens_issue(user=result.owner, tenant=result.tenant)["access"]
+        connections.close_all()
+        tenant_delete(tenant=result.tenant, drop_schema=True)
+
+
+def test_concurrent_creates_end_exactly_at_the_limit(racing):
+    tenant, token = racing
+    numbers = iter(range(100))
+
+    def create():
+        client = api_client(tenant)
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+        return client.post("/api/v1/products/", {"sku": f"R{next(numbers)}", "name": "r"}).status_code
+
+    statuses = in_threads(12, create)
+    assert sorted(statuses) == [201] * 5 + [403] * 7
+    with tenant_context(tenant):
+        assert Product.objects.count() == 5
+
+
+def test_api_rate_per_tenant_is_429_with_retry_after(small, django_capture_on_commit_callbacks, settings):
+    settings.TENANT_API_RATE_LIMIT = True
+    tenant, client = small
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_plan_change(tenant=tenant, overrides={"quotas": {"api_requests_per_minute": 3}})
+    answers = [client.get("/api/v1/products/") for _ in range(4)]
+    assert [a.status_code for a in answers[:3]] == [200, 200, 200]
+    assert answers[3].status_code == 429 and 1 <= int(answers[3]["Retry-After"]) <= 60
+    other = owner_client(TenantFactory(plan="free"))
+    assert other.get("/api/v1/products/").status_code == 200  # another tenant's budget is its own
+
+
+def test_quotas_hold_in_tasks_and_commands_too(small, media_root):
+    """In a task or a command the connection holds a stand-in for the tenant
+    (schema_context), not its row: the limit is still the tenant's."""
+    tenant, _ = small
+    with schema_context(tenant.schema_name), pytest.raises(QuotaExceeded):
+        document_upload(file=ContentFile(b"more than ten bytes", name="big.txt"), actor=None)
