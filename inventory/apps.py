@@ -13,10 +13,11 @@ class InventoryConfig(AppConfig):
         from tenants.usage import usage_provider
 
         from .demo import seed_inventory
-        from .selectors import product_count
+        from .selectors import product_count, warehouse_list
         from .tasks import drafts_cleanup_step, low_stock_alerts_step
 
         usage_provider("products")(lambda tenant: product_count())
+        usage_provider("warehouses")(lambda tenant: warehouse_list().count())
         demo_data_provider("inventory")(seed_inventory)
         job_step("low_stock_alerts", "low_stock_alerts", module="inventory")(low_stock_alerts_step)
         job_step("daily_cleanup", "purchase_request_drafts", module="inventory")(drafts_cleanup_step)

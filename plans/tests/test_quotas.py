@@ -119,3 +119,14 @@ def test_quotas_hold_in_tasks_and_commands_too(small, media_root):
     tenant, _ = small
     with schema_context(tenant.schema_name), pytest.raises(QuotaExceeded):
         document_upload(file=ContentFile(b"more than ten bytes", name="big.txt"), actor=None)
+
+
+def test_tenant_endpoint_shows_usage_against_each_quota(small):
+    _, client = small
+    client.post("/api/v1/products/", {"sku": "Q1", "name": "q"})
+    quotas = client.get("/api/v1/tenant/").json()["quotas"]
+    assert quotas["products"] == {"limit": 2, "used": 1}
+    assert quotas["warehouses"] == {"limit": 1, "used": 0}
+    assert quotas["members"] == {"limit": 2, "used": 1}
+    assert quotas["storage_bytes"] == {"limit": 10, "used": 0}
+    assert quotas["api_requests_per_minute"] == {"limit": 60, "used": None}

@@ -1,8 +1,11 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.api.serializers import TenantRefSerializer, UserBriefSerializer, UserSerializer
 from core.roles import Role
 from core.serializers import EmailField, SlugField, StringField
+from plans.catalog import QUOTAS
+from plans.services import entitlements
 from tenants.models import TenantStatus
 from tenants.usage import tenant_usage
 
@@ -13,6 +16,9 @@ class TenantSerializer(TenantRefSerializer):
     status = serializers.ChoiceField(choices=TenantStatus.choices, read_only=True)
     domains = serializers.SerializerMethodField()
     usage = serializers.SerializerMethodField()
+    quotas = serializers.SerializerMethodField(
+        help_text="Each quota of the plan: its limit (null: none) and what is used (null: not counted here)."
+    )
     created_at = serializers.DateTimeField(read_only=True)
     updated_at = serializers.DateTimeField(read_only=True)
 
@@ -21,6 +27,22 @@ class TenantSerializer(TenantRefSerializer):
 
     def get_usage(self, tenant) -> dict[str, int]:
         return tenant_usage(tenant)
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "limit": {"type": "integer", "nullable": True},
+                    "used": {"type": "integer", "nullable": True},
+                },
+            },
+        }
+    )
+    def get_quotas(self, tenant) -> dict:
+        usage, evaluated = tenant_usage(tenant), entitlements(tenant)
+        return {name: {"limit": evaluated.quota(name), "used": usage.get(name)} for name in QUOTAS}
 
 
 class MyTenantSerializer(TenantRefSerializer):
