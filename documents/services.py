@@ -28,7 +28,7 @@ from pathlib import PurePosixPath
 from django.core.files import File
 from django.core.files.storage import FileSystemStorage
 from django.db import connection, transaction
-from django.db.models import Count, Sum
+from django.db.models import Count
 
 from audit.services import audit_record, diff, snapshot
 from core.quotas import quota_reserve
@@ -36,6 +36,7 @@ from core.tenancy import current_schema
 
 from .exceptions import InvalidUpload
 from .models import NAME_MAX_LENGTH, Blob, Document
+from .selectors import stored_bytes
 from .storage import blob_path, blob_storage, content_hash, stored_hash
 
 AUDITED = ["name", "title", "tags", "content_type", "size"]
@@ -44,10 +45,6 @@ DEFAULT_CONTENT_TYPE = "application/octet-stream"
 
 def _by(actor) -> dict:
     return {"created_by_id": getattr(actor, "pk", None), "created_by_email": getattr(actor, "email", "")}
-
-
-def _stored_bytes() -> int:
-    return Blob.objects.aggregate(total=Sum("size"))["total"] or 0
 
 
 def file_name_clean(raw: str) -> str:
@@ -103,7 +100,7 @@ def document_upload(
     if inserted:
         # Only new content takes space: a duplicate is free. The new row is counted in
         # the sum already, so it is taken out of `used`.
-        quota_reserve("storage_bytes", used=lambda: _stored_bytes() - size, adding=size)
+        quota_reserve("storage_bytes", used=lambda: stored_bytes() - size, adding=size)
     storage, path = blob_storage(), blob_path(sha256)
     wrote = False
     try:

@@ -2,27 +2,17 @@
 
 from celery import shared_task
 
-from core.tasks import TenantScopedTask
 from core.tenancy import current_schema
-from tenants.selectors import tenant_active_list
-from tenants.tasks import TRANSIENT
+from tenants.selectors import tenant_active_get
+from tenants.tasks import MAIL_TASK
 
 from . import jobs
 
 
-@shared_task(
-    base=TenantScopedTask,
-    acks_late=True,
-    reject_on_worker_lost=True,
-    autoretry_for=TRANSIENT,
-    retry_backoff=30,
-    retry_backoff_max=1800,
-    retry_jitter=True,
-    max_retries=8,
-)
+@shared_task(**MAIL_TASK)
 def low_stock_alert_send(*, schema_name: str, alert_id: str) -> str:
     """E-mail one low-stock alert (retried with backoff while the relay refuses)."""
-    tenant = tenant_active_list().filter(schema_name=schema_name).first()
+    tenant = tenant_active_get(schema_name=schema_name)
     if tenant is None:
         return "tenant not active"
     return jobs.low_stock_alert_email(tenant=tenant, alert_id=alert_id)

@@ -72,6 +72,11 @@ def tenant_active_list() -> QuerySet[Tenant]:
     return tenant_list(status=TenantStatus.ACTIVE)
 
 
+def tenant_active_get(*, schema_name: str) -> Tenant | None:
+    """The active tenant of a schema, or None: what a task checks before it works there."""
+    return tenant_active_list().filter(schema_name=schema_name).first()
+
+
 def tenant_fresh(tenant: Tenant) -> Tenant:
     """The tenant's row as it is now (the routed tenant is rebuilt from the cache)."""
     return Tenant.objects.get(pk=tenant.pk)

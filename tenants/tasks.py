@@ -25,7 +25,7 @@ from core.tenancy import current_schema
 from plans.services import entitlements
 
 from .jobs import active_schema_names, job_countdown, job_period, job_step_module, job_steps
-from .selectors import tenant_active_list
+from .selectors import tenant_active_get, tenant_active_list
 from .usage import tenant_usage
 
 
@@ -54,6 +54,19 @@ TRANSIENT = (
     ConnectionError,
     TimeoutError,
 )
+
+# A job's follow-up e-mail, in one tenant: retried with backoff while the relay refuses
+# (for up to a few hours), never lost with its worker. `@shared_task(**MAIL_TASK)`.
+MAIL_TASK = {
+    "base": TenantScopedTask,
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": TRANSIENT,
+    "retry_backoff": 30,
+    "retry_backoff_max": 1800,
+    "retry_jitter": True,
+    "max_retries": 8,
+}
 
 
 @shared_task(acks_late=True)
@@ -132,7 +145,7 @@ class TenantJobTask(TenantScopedTask):
 def tenant_job_run(self, *, job: str, schema_name: str, period_start: str, period_end: str) -> list[str]:
     """Run `job`'s steps in this tenant (the base class has put us in its schema).
     A tenant suspended or archived since the fan-out is skipped."""
-    tenant = tenant_active_list().filter(schema_name=schema_name).first()
+    tenant = tenant_active_get(schema_name=schema_name)
     if tenant is None:
         log.info("job %s skipped for %s: not active", job, schema_name, extra={"job": job, "tenant": schema_name})
         return []

@@ -5,64 +5,33 @@ and are stopped by PID at the end of the module.
 """
 
 import json
-import os
-import signal
-import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
-from django.db import connection
 
 from tenants.tasks import for_each_active_tenant, tenant_usage_report
 from testing.helpers import PASSWORD
+from testing.processes import ROOT, child_env, free_port, stop
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
-ROOT = Path(__file__).resolve().parents[2]
 METRICS_TOKEN = "e2e-metrics-token-" + "m" * 32
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
 def process_env(platform) -> dict:
     """Environment for child processes: same settings, test database, cache prefix, queue."""
-    url = urlsplit(os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/tessera"))
-    test_db_url = urlunsplit(url._replace(path="/" + connection.settings_dict["NAME"]))
-    return {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.test",
-        "DATABASE_URL": test_db_url,
-        "TEST_RUN_ID": settings.TEST_RUN_ID,
-        "PYTHONPATH": str(ROOT),
-        "METRICS_TOKEN": METRICS_TOKEN,
-        # Their stderr is a pipe read only on failure: keep it from filling with access lines.
-        "LOG_LEVEL": "WARNING",
-    }
-
-
-def _stop(process: subprocess.Popen) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    # Their stderr is a pipe read only on failure: keep it from filling with access lines.
+    return child_env(METRICS_TOKEN=METRICS_TOKEN, LOG_LEVEL="WARNING")
 
 
 @pytest.fixture(scope="module")
 def server(process_env):
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -92,7 +61,7 @@ def server(process_env):
                 pytest.fail(f"gunicorn exited: {process.stderr.read().decode()[-2000:]}")
             time.sleep(0.2)
     yield base
-    _stop(process)
+    stop(process)
 
 
 def call(base: str, method: str, path: str, host: str, body=None, token: str | None = None) -> tuple[int, dict]:
@@ -180,7 +149,7 @@ def test_metrics_of_every_gunicorn_worker_are_summed(server):
 
 @pytest.fixture(scope="module")
 def worker(process_env):
-    metrics_port = _free_port()
+    metrics_port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -204,7 +173,7 @@ def worker(process_env):
     )
     process.metrics_url = f"http://127.0.0.1:{metrics_port}/metrics"  # type: ignore[attr-defined]
     yield process
-    _stop(process)
+    stop(process)
 
 
 def test_worker_runs_each_task_in_its_own_schema_only(worker, platform):
