@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import urls as accounts_urls
+from plans.api import urls as plans_urls
 from tenants.api import urls as tenants_urls
 
 admin.site.site_header = "Tessera operations"
@@ -14,6 +15,7 @@ admin.site.index_title = "Platform"
 api_v1 = [
     *accounts_urls.public_urlpatterns,
     *tenants_urls.public_urlpatterns,
+    *plans_urls.public_urlpatterns,
 ]
 
 urlpatterns = [

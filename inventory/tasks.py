@@ -3,8 +3,7 @@
 from celery import shared_task
 
 from core.tenancy import current_schema
-from tenants.selectors import tenant_active_get
-from tenants.tasks import MAIL_TASK
+from tenants.tasks import MAIL_TASK, task_tenant
 
 from . import jobs
 
@@ -12,9 +11,9 @@ from . import jobs
 @shared_task(**MAIL_TASK)
 def low_stock_alert_send(*, schema_name: str, alert_id: str) -> str:
     """E-mail one low-stock alert (retried with backoff while the relay refuses)."""
-    tenant = tenant_active_get(schema_name=schema_name)
+    tenant, skipped = task_tenant(schema_name, module="inventory")
     if tenant is None:
-        return "tenant not active"
+        return skipped
     return jobs.low_stock_alert_email(tenant=tenant, alert_id=alert_id)
 
 

@@ -19,6 +19,10 @@ class Plan(models.Model):
     description = models.TextField(blank=True)
     modules = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     quotas = models.JSONField(default=dict, blank=True, help_text='{"products": 100, ...}; null or absent: no limit.')
+    self_service = models.BooleanField(
+        default=False,
+        help_text="Offered at sign-up (and listed by GET /api/v1/plans/). Other plans are given by operators.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -127,6 +127,20 @@ def plan_get(slug: str) -> Plan:
     return plan
 
 
+def plans_offered():
+    """The plans sign-up offers (`self_service`), cheapest first by members' quota."""
+    return Plan.objects.filter(self_service=True).order_by("name")
+
+
+def plan_for_signup(slug: str) -> Plan:
+    """A plan a new customer may choose for themselves; others are given by operators."""
+    plan = plans_offered().filter(slug=slug).first()
+    if plan is None:
+        offered = ", ".join(plans_offered().values_list("slug", flat=True)) or "none"
+        raise InvalidPlan(f'No plan "{slug}" is offered at sign-up. Offered: {offered}.', field="plan")
+    return plan
+
+
 def default_plan() -> Plan | None:
     return Plan.objects.filter(slug=settings.DEFAULT_PLAN).first()
 
@@ -141,18 +155,80 @@ def tenant_plan_change(*, tenant: Tenant, plan: Plan | None = None, overrides: d
     next request (the cached evaluations are dropped after the commit)."""
     if overrides is not None and (problem := overrides_problem(overrides)):
         raise InvalidPlan(problem, field="overrides")
-    before = {"plan": _slug(tenant.plan), "overrides": tenant.overrides}
+    before = {"plan": _slug(tenant.plan), "overrides": tenant.overrides or {}}
     if plan is not None:
         tenant.plan = plan
     if overrides is not None:
         tenant.overrides = overrides
-    tenant.save(update_fields=["plan", "overrides", "updated_at"])
-    after = {"plan": _slug(tenant.plan), "overrides": tenant.overrides}
+    after = {"plan": _slug(tenant.plan), "overrides": tenant.overrides or {}}
     changes = {name: [before[name], after[name]] for name in before if before[name] != after[name]}
-    if changes:
-        audit_record(action="tenant.plan_changed", target=tenant, actor=actor, changes=changes, platform=True)
+    if not changes:
+        return tenant
+    tenant.save(update_fields=["plan", "overrides", "updated_at"])
+    audit_record(
+        action="tenant.plan_changed", target=tenant, actor=actor, changes=changes, tenant=tenant, platform=True
+    )
     transaction.on_commit(entitlements_changed)
     return tenant
+
+
+# A flag for one tenant: forced on, forced off, or decided by the flag's rules.
+FLAG_STATES = ("on", "off", "rules")
+
+
+def flag_get(name: str, *, for_update: bool = False) -> Flag:
+    flag = (Flag.objects.select_for_update() if for_update else Flag.objects).filter(name=name).first()
+    if flag is None:
+        known = ", ".join(Flag.objects.values_list("name", flat=True)) or "none"
+        raise InvalidPlan(f'No flag "{name}". Flags: {known}.', field="flag")
+    return flag
+
+
+def flag_tenant_state(flag: Flag, slug: str) -> str:
+    return "off" if slug in flag.tenants_off else "on" if slug in flag.tenants_on else "rules"
+
+
+@transaction.atomic
+def flag_tenant_set(*, name: str, tenant: Tenant, state: str, actor=None) -> Flag:
+    """Force a flag on or off for one tenant, or hand it back to the flag's rules; a
+    platform audit event, effective at the tenant's next request."""
+    if state not in FLAG_STATES:
+        choices = ", ".join(FLAG_STATES)
+        raise InvalidPlan(f'A flag\'s state for a tenant is one of {choices}, not "{state}".', field="state")
+    flag = flag_get(name, for_update=True)  # two operators at once: no lost update
+    before = flag_tenant_state(flag, tenant.slug)
+    if before == state:
+        return flag
+    flag.tenants_on = [slug for slug in flag.tenants_on if slug != tenant.slug] + ([tenant.slug] * (state == "on"))
+    flag.tenants_off = [slug for slug in flag.tenants_off if slug != tenant.slug] + ([tenant.slug] * (state == "off"))
+    flag.save(update_fields=["tenants_on", "tenants_off", "updated_at"])  # the signal drops cached evaluations
+    audit_record(
+        action="flag.tenant_set",
+        target=flag,
+        actor=actor,
+        changes={"flag": flag.name, "state": [before, state]},
+        tenant=tenant,
+        platform=True,
+    )
+    return flag
+
+
+@transaction.atomic
+def flag_everyone_set(*, flag: Flag, everyone: bool | None, actor=None) -> Flag:
+    """On or off for every tenant (None: back to the per-plan, per-tenant and percentage
+    rules); a platform audit event."""
+    flag = Flag.objects.select_for_update().get(pk=flag.pk)
+    if flag.everyone is not everyone:
+        before, flag.everyone = flag.everyone, everyone
+        flag.save(update_fields=["everyone", "updated_at"])
+        audit_record(
+            action="flag.updated",
+            target=flag,
+            actor=actor,
+            changes={"everyone": [before, everyone]},
+            platform=True,
+        )
+    return flag
 
 
 def known_modules() -> tuple[str, ...]:

@@ -3,8 +3,7 @@
 from celery import shared_task
 
 from core.tenancy import current_schema
-from tenants.selectors import tenant_active_get
-from tenants.tasks import MAIL_TASK
+from tenants.tasks import MAIL_TASK, task_tenant
 
 from . import services
 
@@ -12,9 +11,9 @@ from . import services
 @shared_task(**MAIL_TASK)
 def report_email_send(*, schema_name: str, run_id: str) -> str:
     """E-mail a stored report (retried with backoff while the relay refuses)."""
-    tenant = tenant_active_get(schema_name=schema_name)
+    tenant, skipped = task_tenant(schema_name, module="reports")
     if tenant is None:
-        return "tenant not active"
+        return skipped
     return services.report_email(tenant=tenant, run_id=run_id)
 
 

@@ -21,7 +21,7 @@ from accounts.services import membership_create, session_start, user_create
 from audit.services import audit_record
 from core.errors import ApplicationError
 from core.roles import Role
-from plans.services import default_plan, plan_get
+from plans.services import default_plan, plan_for_signup, plan_get
 
 from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
 from .metrics import measure_provisioning
@@ -223,15 +223,25 @@ class Registered:
 
 @transaction.atomic
 def user_register(
-    *, email: str, password: str, full_name: str = "", tenant_name: str = "", slug: str = "", public: Tenant
+    *,
+    email: str,
+    password: str,
+    full_name: str = "",
+    tenant_name: str = "",
+    slug: str = "",
+    plan: str = "",
+    public: Tenant,
 ) -> Registered:
-    """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own,
-    signed in on that tenant's host (or on the public host, `public`, without one).
+    """Self-service sign-up: a user, and with `tenant_name`/`slug` a tenant they own
+    on `plan` (one offered at sign-up; DEFAULT_PLAN when empty), signed in on that
+    tenant's host (or on the public host, `public`, without one).
     A tenants concern because it may provision; accounts alone makes the user."""
+    if plan:
+        plan_for_signup(plan)  # before anything is written
     user = user_create(email=email, password=password, full_name=full_name, self_service=True)
     tenant = None
     if slug:
-        tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user).tenant
+        tenant = tenant_provision(slug=slug, name=tenant_name, owner=user, actor=user, plan=plan or None).tenant
     session = session_start(user=user, tenant=tenant or public, method="registration")
     return Registered(user=user, tenant=tenant, session=session)
 

@@ -55,8 +55,21 @@ TRANSIENT = (
     TimeoutError,
 )
 
+
 # A job's follow-up e-mail, in one tenant: retried with backoff while the relay refuses
 # (for up to a few hours), never lost with its worker. `@shared_task(**MAIL_TASK)`.
+def task_tenant(schema_name: str, *, module: str | None = None):
+    """The tenant a task of `module` works for, or (None, why it does nothing): the
+    tenant is not active, or its plan no longer has the module (a task queued before an
+    operator took the module away does nothing, as the module's endpoints answer 403)."""
+    tenant = tenant_active_get(schema_name=schema_name)
+    if tenant is None:
+        return None, "tenant not active"
+    if module is not None and not entitlements(tenant).has_module(module):
+        return None, f"skipped: no {module} module in the plan"
+    return tenant, ""
+
+
 MAIL_TASK = {
     "base": TenantScopedTask,
     "acks_late": True,

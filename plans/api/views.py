@@ -1,4 +1,5 @@
-"""`GET /api/v1/features/`: what this tenant's plan gives it, evaluated."""
+"""`GET /api/v1/features/` (tenant hosts): what this tenant's plan gives it, evaluated.
+`GET /api/v1/plans/` (public host): the plans a new customer may choose at sign-up."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
@@ -6,11 +7,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.openapi import errors
-from core.permissions import HasRole
+from core.permissions import HasRole, IsPublicHost
 from core.roles import Role
 
 from ..catalog import QUOTAS
-from ..services import entitlements
+from ..models import Plan
+from ..services import entitlements, plans_offered
 
 
 class FeaturesSerializer(serializers.Serializer):
@@ -38,3 +40,26 @@ class FeaturesView(APIView):
                 "quotas": {name: evaluated.quota(name) for name in QUOTAS},
             }
         )
+
+
+class PlanSerializer(serializers.ModelSerializer):
+    quotas = serializers.SerializerMethodField(help_text="Each quota's limit; null: no limit.")
+
+    class Meta:
+        model = Plan
+        fields = ["slug", "name", "description", "modules", "quotas"]
+
+    def get_quotas(self, plan) -> dict[str, int | None]:
+        return {name: plan.quotas.get(name) for name in QUOTAS}
+
+
+@extend_schema(tags=["auth"], responses={200: PlanSerializer(many=True), **errors(404)})
+class PlansView(APIView):
+    """The plans offered at sign-up (`plan` of `POST /api/v1/auth/register/`). Other
+    plans exist, given to tenants by operators."""
+
+    permission_classes = [IsPublicHost]
+    authentication_classes: list = []
+
+    def get(self, request):
+        return Response(PlanSerializer(plans_offered(), many=True).data)

@@ -92,11 +92,22 @@ class RegisterSerializer(serializers.Serializer):
     full_name = StringField(max_length=200, required=False, allow_blank=True, default="")
     tenant_name = StringField(max_length=200, required=False, allow_blank=True, default="")
     slug = StringField(max_length=100, required=False, allow_blank=True, default="")
+    plan = StringField(
+        max_length=40,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The new tenant's plan, one of GET /api/v1/plans/; the default plan when empty.",
+    )
 
     def validate(self, attrs):
         if bool(attrs["tenant_name"].strip()) != bool(attrs["slug"]):
             field = "slug" if attrs["tenant_name"].strip() else "tenant_name"
             raise serializers.ValidationError({field: ["Give both tenant_name and slug to create a tenant."]})
+        if attrs["plan"] and not attrs["slug"]:
+            raise serializers.ValidationError(
+                {"plan": ["A plan is chosen for a new tenant: give tenant_name and slug."]}
+            )
         return attrs
 
 
