@@ -38,6 +38,11 @@ class UserManager(BaseUserManager):
         return self.create_user(email, password, **fields)
 
 
+# The password of a user copied from authentication's cache (accounts.selectors), which
+# keeps no hash: it matches no password, and `save` never writes it.
+CACHED_PASSWORD = "!cached"
+
+
 class User(AbstractBaseUser, PermissionsMixin):
     """A person. Lives in the public schema; reaches tenants through memberships.
 
@@ -90,6 +95,9 @@ class User(AbstractBaseUser, PermissionsMixin):
                 for field in self._meta.concrete_fields
                 if not field.primary_key and field.name != "auth_version"
             ]
+        if self.password == CACHED_PASSWORD and kwargs.get("update_fields") is not None:
+            # A copy from authentication's cache has no hash: never write its placeholder.
+            kwargs["update_fields"] = [name for name in kwargs["update_fields"] if name != "password"]
         super().save(*args, **kwargs)
 
     def get_full_name(self):

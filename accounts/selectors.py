@@ -10,17 +10,75 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 
+from core.cache import cache_failed_within
 from core.roles import RANK, at_least
 
-from .models import Invitation, Membership, RevokedSession, User
+from .models import CACHED_PASSWORD, Invitation, Membership, RevokedSession, User
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
 
 # A revocation answer is cached as long as one access token of the session can live.
 ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+
+
+def user_cache_keys(user_id) -> tuple[str, str]:
+    return f"user-version:{user_id}", f"user:{user_id}"
+
+
+def user_for_request(user_id) -> User | None:
+    """The user a token names, for authenticating one request: warm, one cache round
+    trip and no SQL; else the row, which is then cached.
+
+    The entry is tagged with the user's cache version, read before the row; every change
+    to the user sets a new version when it commits (`user_cache_drop`), so an entry
+    cached before the change, even one written by a request that read the row just
+    before the change committed, no longer matches and is never served.
+
+    A version write lost to a Redis failure would leave older entries matching, and
+    Redis may come back holding them: a process that saw Redis fail reads the row for
+    USER_CACHE_TTL seconds afterwards (`core.cache.cache_failed_within`), and any other
+    process could read such an entry for at most USER_CACHE_TTL seconds (its lifetime).
+    """
+    if cache_failed_within(settings.USER_CACHE_TTL):
+        return User.objects.filter(pk=user_id).first()
+    cache = caches["platform"]
+    version_key, user_key = user_cache_keys(user_id)
+    found = cache.get_many([version_key, user_key])  # {} while Redis is down
+    version = found.get(version_key)
+    if version is None:
+        offered = uuid.uuid4().hex
+        version = offered if cache.add(version_key, offered, timeout=None) else None
+    cached = found.get(user_key)
+    if version is not None and cached is not None and cached[0] == version:
+        return cached[1]
+    user = User.objects.filter(pk=user_id).first()
+    if version is not None:
+        stored = None
+        if user is not None:
+            # No password hash in the cache: the copy checks no password (CACHED_PASSWORD);
+            # services that check or change one load the row.
+            stored = User(**{f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields})
+            stored.password = CACHED_PASSWORD
+            stored._state.adding, stored._state.db = False, user._state.db
+        cache.set(user_key, (version, stored), settings.USER_CACHE_TTL)
+    return user
+
+
+def _user_cache_drop(user_id) -> None:
+    version_key, _ = user_cache_keys(user_id)
+    caches["platform"].set(version_key, uuid.uuid4().hex, timeout=None)
+
+
+def user_cache_drop(user_id) -> None:
+    """Make every cached copy of the user stale: at once (so later reads in the
+    change's own transaction, and tests, see it) and again when the change commits (a
+    request that read the row before the commit may have cached it meanwhile)."""
+    _user_cache_drop(user_id)
+    transaction.on_commit(lambda: _user_cache_drop(user_id))
 
 
 def membership_cache_key(tenant_id, user_id, auth_version: int) -> str:

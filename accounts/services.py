@@ -123,6 +123,8 @@ def user_update(*, user: User, full_name: str) -> User:
 @transaction.atomic
 def user_password_change(*, user: User, current_password: str, new_password: str) -> User:
     """Change the password and end every other session: older tokens stop working."""
+    # The row, locked (request.user may be authentication's cached copy, with no hash).
+    user.refresh_from_db(from_queryset=User.objects.select_for_update())
     if not user.check_password(current_password):
         raise InvalidPassword("Current password is incorrect.", field="current_password")
     _check_password(new_password, user)

@@ -9,7 +9,8 @@ the bump commits with the change itself (see accounts.selectors.request_auth_sta
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from .models import Membership
+from .models import Membership, User
+from .selectors import user_cache_drop
 from .tokens import auth_state_changed
 
 
@@ -17,3 +18,10 @@ from .tokens import auth_state_changed
 @receiver(post_delete, sender=Membership)
 def _membership_changed(sender, instance, **kwargs):
     auth_state_changed(user_id=instance.user_id)
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def _user_changed(sender, instance, **kwargs):
+    """Cached copies of the user (authentication's) go stale once the change commits."""
+    user_cache_drop(instance.pk)

@@ -34,7 +34,7 @@ from audit.services import audit_record, security_event_record
 
 from .exceptions import InvalidToken, MembershipInactive, TokenReused, TokenRevoked, TokenWrongTenant
 from .models import RevokedSession, User
-from .selectors import membership_state, request_auth_state
+from .selectors import membership_state, request_auth_state, user_cache_drop
 
 if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
@@ -150,6 +150,7 @@ def auth_state_changed(*, user_id) -> None:
     be down). Concurrent requests that cached an answer under the old version are
     harmless for the same reason."""
     User.objects.filter(pk=user_id).update(auth_version=F("auth_version") + 1)
+    user_cache_drop(user_id)  # an update() sends no signal
 
 
 def _session_revoke(token: Token, *, user_id) -> None:

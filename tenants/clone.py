@@ -22,6 +22,8 @@ template) is refused loudly rather than copied wrong.
 
 from django.db import connection
 
+from core.postgresql.base import search_path_forget
+
 _cache: dict[tuple, list[str]] = {}
 
 
@@ -164,6 +166,7 @@ def _statements(cursor, template: str) -> list[str]:
             statements.append(definition.replace(on_template, " ON ", 1))
     finally:
         cursor.execute("SELECT set_config('search_path', %s, true)", ['"public"'])
+        search_path_forget()  # the backend must set its own path again
     return statements
 
 
@@ -184,4 +187,5 @@ def clone_schema(template: str, schema_name: str) -> int:
                 cursor.execute(statement)
         finally:
             cursor.execute("SELECT set_config('search_path', %s, true)", ['"public"'])
+            search_path_forget()
         return len(_cache[key])

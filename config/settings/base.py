@@ -84,8 +84,8 @@ TENANT_DOMAIN_MODEL = "tenants.Domain"
 TENANT_TEMPLATE_SCHEMA = "_template"
 PUBLIC_SCHEMA_URLCONF = "config.urls_public"
 ROOT_URLCONF = "config.urls_tenant"
-# TENANT_LIMIT_SET_CALLS stays off: with it on, a rolled-back savepoint can leave the
-# connection with a stale search_path. The extra SET per cursor is cheap by comparison.
+# TENANT_LIMIT_SET_CALLS stays off: the database backend (core.postgresql) sets the
+# search_path only when the path wanted differs from the one the server has.
 TENANT_LIMIT_SET_CALLS = False
 DATABASE_ROUTERS = ["django_tenants.routers.TenantSyncRouter"]
 
@@ -139,10 +139,15 @@ WSGI_APPLICATION = "config.wsgi.application"
 
 # --- Database -------------------------------------------------------------------------
 DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/tessera")}
-DATABASES["default"]["ENGINE"] = "django_tenants.postgresql_backend"
+# django-tenants' backend, setting the search_path and pinging the server only when
+# needed (core/postgresql/base.py).
+DATABASES["default"]["ENGINE"] = "core.postgresql"
 # A new connection per request costs far more than the tenant routing itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A connection that ran a statement less than this many seconds ago is not pinged
+# (`SELECT 1`) at the start of the next request.
+DB_HEALTH_CHECK_GRACE = env.float("DB_HEALTH_CHECK_GRACE", default=5.0)
 # Bounds, in milliseconds (0: none), on one statement and on one wait for a lock, so a
 # slow query or a held lock cannot keep a worker forever: past them the request answers
 # 503 database_unavailable and writes nothing (core.database). Connection options, so
@@ -203,6 +208,8 @@ CACHES = {
 # How long routing and membership lookups are trusted; changes invalidate them at once.
 TENANT_CACHE_TTL = env.int("TENANT_CACHE_TTL", default=300)
 MEMBERSHIP_CACHE_TTL = env.int("MEMBERSHIP_CACHE_TTL", default=60)
+# The user row authentication reads per request (accounts.selectors.user_for_request).
+USER_CACHE_TTL = env.int("USER_CACHE_TTL", default=60)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

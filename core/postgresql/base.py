@@ -1,0 +1,88 @@
+"""Tessera's database backend: django-tenants' PostgreSQL backend without the two
+statements it (and Django) would otherwise add to every request.
+
+1. **`SET search_path` only when the schema changes.** django-tenants forgets the path
+   whenever a tenant is set (every request sets one) and, with TENANT_LIMIT_SET_CALLS
+   off, sets it again on every cursor. Here the connection remembers the path the
+   server has and sends `SET search_path` only when the path wanted differs: a worker
+   serving one tenant sets it once per connection; a switch to another tenant costs
+   one SET. What the server has is forgotten (so the next cursor sets it again)
+   whenever it may have changed without us: a new connection, a rollback or a
+   rolled-back savepoint (PostgreSQL undoes a SET made inside them: django-tenants
+   forgets on both), a SET that failed, or raw SQL that set the path itself
+   (`search_path_forget()`, called by the schema clone).
+
+2. **No `SELECT 1` health check on a connection used moments ago.** With
+   CONN_HEALTH_CHECKS on, Django pings the server at the start of every request that
+   reuses a connection. A connection that ran a statement less than
+   DB_HEALTH_CHECK_GRACE seconds ago (default 5), and that psycopg does not already
+   know to be closed or broken, skips the ping: under load that is every request, and
+   an idle connection is still checked. The cost is bounded: if the server went away
+   within the grace period, the request's first statement fails and it answers 503
+   `database_unavailable` (core.database); Django closes the broken connection and the
+   next request opens a new one.
+"""
+
+import time
+from typing import cast
+
+from django.conf import settings
+from django.db import connections
+from django_tenants.postgresql_backend import base as tenants_base
+
+
+class DatabaseWrapper(tenants_base.DatabaseWrapper):
+    def __init__(self, *args, **kwargs):
+        self._used_at: float | None = None
+        super().__init__(*args, **kwargs)
+
+    # --- search_path ----------------------------------------------------------------
+
+    def set_tenant(self, tenant, include_public=True):
+        on_server = self.search_path_set_schemas
+        super().set_tenant(tenant, include_public)  # forgets the path: we keep it
+        self.search_path_set_schemas = on_server
+
+    def _handle_search_path(self, cursor=None):
+        if (
+            not self._setting_search_path
+            and self.search_path_set_schemas is not None
+            and self.search_path_set_schemas == self._get_cursor_search_paths()
+        ):
+            return
+        super()._handle_search_path(cursor)
+
+    def search_path_forget(self) -> None:
+        """Raw SQL changed the path: set it again before the next statement."""
+        self.search_path_set_schemas = None
+
+    # --- health checks --------------------------------------------------------------
+
+    def _cursor(self, name=None):
+        cursor = super()._cursor(name)
+        self._used_at = time.monotonic()
+        return cursor
+
+    def close_if_health_check_failed(self):
+        raw = self.connection
+        if (
+            raw is not None
+            and not self.health_check_done
+            and self._used_at is not None
+            and time.monotonic() - self._used_at < settings.DB_HEALTH_CHECK_GRACE
+            and not raw.closed
+            and not raw.broken
+        ):
+            self.health_check_done = True
+            return
+        super().close_if_health_check_failed()
+
+    def close(self):
+        self._used_at = None
+        super().close()
+
+
+def search_path_forget(using: str = "default") -> None:
+    """For code that set the search_path with raw SQL: the backend sets its own again
+    before the next statement."""
+    cast(DatabaseWrapper, connections[using]).search_path_forget()
