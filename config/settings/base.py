@@ -155,16 +155,31 @@ DB_HEALTH_CHECK_GRACE = env.float("DB_HEALTH_CHECK_GRACE", default=5.0)
 # DB_STATEMENT_TIMEOUT_MS=0). DB_CONNECT_TIMEOUT (seconds) bounds reaching the server.
 DB_STATEMENT_TIMEOUT_MS = env.int("DB_STATEMENT_TIMEOUT_MS", default=20_000)
 DB_LOCK_TIMEOUT_MS = env.int("DB_LOCK_TIMEOUT_MS", default=5_000)
-_db_options = DATABASES["default"].setdefault("OPTIONS", {})
-_db_options["options"] = " ".join(
-    part
-    for part in (
-        _db_options.get("options", ""),
-        f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
-        f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}",
+# What sits between Tessera and PostgreSQL: "" (nothing, or a pool that gives each
+# client its own server session) or "session" (pgbouncer in session pooling: it drops
+# the connection's startup options, so the timeouts are SET when a connection opens).
+# "transaction" (pgbouncer's transaction pooling) is refused: Tessera keeps a tenant's
+# search_path in the server session (core.postgresql), which that mode hands to other
+# clients between transactions; one tenant's queries could then run in another's
+# schema. See docs/scaling.md.
+DB_POOL_MODE = env("DB_POOL_MODE", default="")
+if DB_POOL_MODE not in ("", "session"):
+    raise ImproperlyConfigured(
+        f"DB_POOL_MODE={DB_POOL_MODE!r} is refused: Tessera keeps each tenant's search_path in the "
+        "database session, which transaction pooling shares between clients. Give Tessera's database "
+        "pool_mode = session in pgbouncer and set DB_POOL_MODE=session (docs/scaling.md)."
     )
-    if part
-)
+_db_options = DATABASES["default"].setdefault("OPTIONS", {})
+if not DB_POOL_MODE:
+    _db_options["options"] = " ".join(
+        part
+        for part in (
+            _db_options.get("options", ""),
+            f"-c statement_timeout={DB_STATEMENT_TIMEOUT_MS}",
+            f"-c lock_timeout={DB_LOCK_TIMEOUT_MS}",
+        )
+        if part
+    )
 _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

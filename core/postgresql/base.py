@@ -21,6 +21,10 @@ statements it (and Django) would otherwise add to every request.
    within the grace period, the request's first statement fails and it answers 503
    `database_unavailable` (core.database); Django closes the broken connection and the
    next request opens a new one.
+
+3. **Behind pgbouncer** (DB_POOL_MODE=session), the statement and lock timeouts are set
+   by one statement when a connection opens: pgbouncer drops the startup options that
+   carry them otherwise (config/settings/base.py).
 """
 
 import time
@@ -55,6 +59,15 @@ class DatabaseWrapper(tenants_base.DatabaseWrapper):
     def search_path_forget(self) -> None:
         """Raw SQL changed the path: set it again before the next statement."""
         self.search_path_set_schemas = None
+
+    def init_connection_state(self):
+        super().init_connection_state()
+        if settings.DB_POOL_MODE == "session":
+            with self.connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT set_config('statement_timeout', %s, false), set_config('lock_timeout', %s, false)",
+                    [str(settings.DB_STATEMENT_TIMEOUT_MS), str(settings.DB_LOCK_TIMEOUT_MS)],
+                )
 
     # --- health checks --------------------------------------------------------------
 
