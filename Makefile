@@ -1,10 +1,13 @@
 # The two commands of the README: `make run` and `make test`. Both create .venv on first
 # use and, unless DATABASE_URL / REDIS_URL are set, start embedded PostgreSQL and Redis.
+# `make manage ARGS="..."` and `make shell` run manage.py against the same servers
+# (those of a running `make run`, or started for the command). `make run PORT=8001`
+# serves on another port.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: install run test bench fuzz lint format clean
+.PHONY: install run manage shell test bench fuzz lint format clean
 
 install: $(VENV)/.installed
 
@@ -16,6 +19,12 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 
 run: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py run
+
+manage: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py manage $(ARGS)
+
+shell: install
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py manage shell $(ARGS)
 
 test: install
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python scripts/dev.py test $(ARGS)
