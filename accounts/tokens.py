@@ -86,7 +86,7 @@ def _refresh_token_for(raw: str, *, tenant: Tenant) -> RefreshToken:
             raise TokenReused(jti=payload["jti"], user_id=payload.get("user_id")) from exc
         raise InvalidToken(str(exc)) from exc
     if refresh.get(SCHEMA_CLAIM) != tenant.schema_name:
-        raise InvalidToken("Token was not issued for this host.")
+        raise TokenWrongTenant()  # the code an access token on the wrong host answers
     return refresh
 
 
@@ -100,7 +100,9 @@ def _signed_payload(raw: str) -> dict | None:
 
 def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
     """Rotate a refresh token: the old one is blacklisted, a reuse of it answers 401
-    and is recorded (after the rotation's rollback, so the record stays)."""
+    and is recorded (after the rotation's rollback, so the record stays). Returns
+    `{access, refresh, tenant, role}`, as a login does (tenant and role None on the
+    public host)."""
     try:
         return _tokens_rotate(raw_refresh=raw_refresh, tenant=tenant)
     except TokenReused as reuse:
@@ -108,7 +110,7 @@ def tokens_refresh(*, raw_refresh: str, tenant: Tenant) -> dict:
         security_event_record(kind="token_reuse", user=user, tenant=tenant, details={"jti": reuse.jti})
         audit_record(
             action="auth.token_reuse",
-            object_type="token_blacklist.outstandingtoken",
+            object_type="refresh_token",
             object_id=reuse.jti,
             actor=user,
             tenant=tenant,
@@ -122,12 +124,9 @@ def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     user = User.objects.filter(pk=refresh.get("user_id"), is_active=True).first()
     if user is None:
         raise InvalidToken("No active account found for the given token.")
-    try:
-        token_check(refresh, user=user, tenant=tenant)
-    except InvalidToken as exc:
-        # A refresh is refused with one code, token_not_valid, whatever the reason
-        # (as before the checks were shared with authentication); the message says which.
-        raise InvalidToken(exc.message) from exc
+    # Refused with the codes authentication uses (token_wrong_tenant, token_revoked,
+    # membership_inactive): a client handles an expired session the same either way.
+    role = token_check(refresh, user=user, tenant=tenant)
     # Lock the token's row so two concurrent refreshes of one token cannot both succeed:
     # the second waits, then finds it blacklisted.
     outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=refresh["jti"]).first()
@@ -140,7 +139,12 @@ def _tokens_rotate(*, raw_refresh: str, tenant: Tenant) -> dict:
     refresh.set_exp()
     refresh.set_iat()
     refresh.outstand()
-    return {"access": str(refresh.access_token), "refresh": str(refresh)}
+    return {
+        "access": str(refresh.access_token),
+        "refresh": str(refresh),
+        "tenant": None if tenant.is_public else tenant,
+        "role": role,
+    }
 
 
 def auth_state_changed(*, user_id) -> None:
@@ -182,7 +186,7 @@ def tokens_logout(*, raw_refresh: str, tenant: Tenant, access: AccessToken | Non
     user = User.objects.filter(pk=refresh.get("user_id")).first()
     audit_record(
         action="auth.logout",
-        object_type="accounts.user",
+        object_type="user",
         object_id=str(refresh.get("user_id")),
         actor=user,
         tenant=tenant,

@@ -8,13 +8,17 @@ import contextvars
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+# Where a change comes from: the request middleware (api, admin), the command base
+# (command), the Celery task base (task); anything else is the system.
+SOURCES: tuple[str, ...] = ("api", "admin", "command", "task", "system")
+
 
 @dataclass(frozen=True)
 class RequestMeta:
     request_id: str = ""
     ip: str | None = None
     user_agent: str = ""
-    source: str = "system"  # "api", "admin", "command", "task", "system"
+    source: str = "system"  # one of SOURCES
 
 
 _meta: contextvars.ContextVar[RequestMeta] = contextvars.ContextVar("tessera_request_meta", default=RequestMeta())  # noqa: B039 - frozen

@@ -11,6 +11,7 @@ from typing import Any
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Lower
 
 from core.models import UUIDModel
 
@@ -37,19 +38,21 @@ class Supplier(UUIDModel):
 
 
 class Warehouse(UUIDModel):
-    code = models.CharField(max_length=32, unique=True)
+    code = models.CharField(max_length=32)
     name = models.CharField(max_length=200)
     address = models.TextField(blank=True, max_length=1000)
 
     class Meta:
         ordering = ["code"]
+        # Codes are names people type: NORTH and north are one warehouse.
+        constraints = [models.UniqueConstraint(Lower("code"), name="warehouse_code_unique_ci")]
 
     def __str__(self):
         return self.code
 
 
 class Product(UUIDModel):
-    sku = models.CharField(max_length=64, unique=True)
+    sku = models.CharField(max_length=64)
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, max_length=5000)
     unit = models.CharField(max_length=16, default="pcs")
@@ -58,7 +61,11 @@ class Product(UUIDModel):
 
     class Meta:
         ordering = ["sku"]
-        constraints = [models.CheckConstraint(condition=Q(reorder_level__gte=0), name="product_reorder_level_gte_0")]
+        constraints = [
+            # SKUs, like warehouse codes, are unique whatever their case: BOLT-10 is bolt-10.
+            models.UniqueConstraint(Lower("sku"), name="product_sku_unique_ci"),
+            models.CheckConstraint(condition=Q(reorder_level__gte=0), name="product_reorder_level_gte_0"),
+        ]
 
     def __str__(self):
         return self.sku
@@ -142,6 +149,24 @@ class PurchaseRequestStatus(models.TextChoices):
     REJECTED = "rejected", "Rejected"
     RECEIVED = "received", "Received"
     CANCELLED = "cancelled", "Cancelled"
+
+
+class PurchaseRequestCounter(models.Model):
+    """The last purchase request number given out: one row per tenant schema.
+
+    Numbers are taken by incrementing it in the creating transaction, after the input
+    has been checked: a refused or rolled-back create gives its number back (a sequence
+    would not), and concurrent creates queue on the row until the one before commits.
+    """
+
+    id = models.PositiveSmallIntegerField(primary_key=True, default=1)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(id=1), name="purchase_request_counter_one_row")]
+
+    def __str__(self):
+        return f"PR-{self.last:06d}"
 
 
 class PurchaseRequest(UUIDModel):

@@ -15,6 +15,7 @@ from django.db.models import Model, ProtectedError
 from django.utils import timezone
 
 from audit.services import audit_record, diff, snapshot
+from audit.vocabulary import object_type_of
 from core.quotas import quota_reserve
 
 from .exceptions import (
@@ -32,6 +33,7 @@ from .models import (
     MovementKind,
     Product,
     PurchaseRequest,
+    PurchaseRequestCounter,
     PurchaseRequestLine,
     PurchaseRequestStatus,
     StockLevel,
@@ -54,21 +56,25 @@ M = TypeVar("M", bound=Model)
 
 
 def _save_unique(instance: Model) -> None:
+    """Save; a SKU or warehouse code already taken, in any case (the unique indexes are
+    on lower(...)), is a 409 naming the one that holds it."""
     field = _UNIQUE_FIELD.get(type(instance))
     try:
         with transaction.atomic():
             instance.save()
     except IntegrityError as exc:
-        if (
-            field
-            and type(instance)
-            ._default_manager.filter(**{field: getattr(instance, field)})
-            .exclude(pk=instance.pk)
-            .exists()
-        ):
+        value = getattr(instance, field) if field else None
+        holder = (
+            type(instance)._default_manager.filter(**{f"{field}__iexact": value}).exclude(pk=instance.pk).first()
+            if field
+            else None
+        )
+        if holder is not None:
+            taken = getattr(holder, str(field))
+            same = "" if taken == value else f' (as "{taken}": {field}s are compared ignoring case)'
             raise DuplicateValue(
-                f'A {instance._meta.verbose_name} with {field} "{getattr(instance, field)}" already exists.',
-                field=field,
+                f'{str(instance._meta.verbose_name).capitalize()} {field} "{value}" is already in use{same}.',
+                field=str(field),
             ) from exc
         raise
 
@@ -83,7 +89,7 @@ def catalogue_create(*, model: type[M], actor, **fields) -> M:
     instance = model(**fields)
     _save_unique(instance)
     audit_record(
-        action=f"{model._meta.model_name}.created",
+        action=f"{object_type_of(model)}.created",
         target=instance,
         actor=actor,
         changes=diff({}, snapshot(instance, list(fields))),
@@ -100,7 +106,7 @@ def catalogue_update(*, instance: M, actor, **fields) -> M:
     _save_unique(instance)
     changes = diff(before, snapshot(instance, list(fields)))
     if changes:
-        audit_record(action=f"{instance._meta.model_name}.updated", target=instance, actor=actor, changes=changes)
+        audit_record(action=f"{object_type_of(instance)}.updated", target=instance, actor=actor, changes=changes)
     return instance
 
 
@@ -121,8 +127,8 @@ def catalogue_delete(*, instance: Model, actor) -> None:
         kinds = sorted({str(obj._meta.verbose_name_plural) for obj in exc.protected_objects})
         raise StillReferenced(f"{instance} is still referenced by {', '.join(kinds)}; deactivate it instead.") from exc
     audit_record(
-        action=f"{instance._meta.model_name}.deleted",
-        object_type=instance._meta.label_lower,
+        action=f"{object_type_of(instance)}.deleted",
+        object_type=object_type_of(instance),
         object_id=before["id"],
         actor=actor,
         changes={name: [value, None] for name, value in before.items()},
@@ -157,13 +163,14 @@ def _check_kind(kind, from_warehouse, to_warehouse, quantity) -> None:
         ("to_warehouse", needs[1], to_warehouse),
     ):
         if needed and given is None:
-            raise InvalidMovement(f"A {kind} needs {field}.", field=field)
+            raise InvalidMovement(f"{kind.capitalize()} movements need {field}.", field=field)
         if not needed and given is not None:
-            raise InvalidMovement(f"A {kind} takes no {field}.", field=field)
+            raise InvalidMovement(f"{kind.capitalize()} movements take no {field}.", field=field)
     if kind == MovementKind.TRANSFER and from_warehouse.pk == to_warehouse.pk:
         raise InvalidMovement("A transfer needs two different warehouses.", field="to_warehouse")
     if quantity < 0 or (quantity == 0 and kind != MovementKind.ADJUSTMENT):
-        raise InvalidMovement("Quantity must be greater than zero.", field="quantity")
+        rule = "zero or more for an adjustment" if kind == MovementKind.ADJUSTMENT else "greater than zero"
+        raise InvalidMovement(f"Quantity must be {rule}.", field="quantity")
     if quantity > QUANTITY_MAX:
         raise InvalidMovement(f"Quantity must be at most {QUANTITY_MAX}.", field="quantity")
 
@@ -242,15 +249,28 @@ def stock_movement_record(
 
 
 def _next_number() -> str:
+    """Take the next number in the caller's transaction (see PurchaseRequestCounter):
+    the row stays locked until it commits, and a rollback gives the number back."""
+    table = PurchaseRequestCounter._meta.db_table
     with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval('inventory_purchase_request_number_seq')")
+        cursor.execute(
+            f"INSERT INTO {table} (id, last) VALUES (1, 1) "  # noqa: S608 - the model's own table name
+            f"ON CONFLICT (id) DO UPDATE SET last = {table}.last + 1 RETURNING last"
+        )
         return f"PR-{cursor.fetchone()[0]:06d}"
 
 
-def _replace_lines(purchase_request: PurchaseRequest, lines: list[dict]) -> None:
+def _check_lines(lines: list[dict]) -> None:
+    """Refuse lines a request cannot have, before anything is written or numbered."""
+    if not lines:
+        raise InvalidPurchaseRequest("A purchase request needs at least one line.", field="lines")
     products = [line["product"].pk for line in lines]
     if len(products) != len(set(products)):
         raise InvalidPurchaseRequest("Each product may appear on one line only.", field="lines")
+
+
+def _replace_lines(purchase_request: PurchaseRequest, lines: list[dict]) -> None:
+    _check_lines(lines)
     purchase_request.lines.all().delete()
     PurchaseRequestLine.objects.bulk_create(
         [
@@ -274,6 +294,9 @@ def _lines_snapshot(purchase_request: PurchaseRequest) -> list:
 
 @transaction.atomic
 def purchase_request_create(*, supplier: Supplier, lines: list[dict], actor, note: str = "") -> PurchaseRequest:
+    """A draft with its lines. Its number is taken in this transaction, once the lines
+    have passed: a refused or failed create gives it back, so numbers have no gaps."""
+    _check_lines(lines)
     who = _by(actor)
     purchase_request = PurchaseRequest.objects.create(
         number=_next_number(), supplier=supplier, note=note, created_by_id=who["id"], created_by_email=who["email"]
@@ -441,23 +464,28 @@ def purchase_request_cancel(*, purchase_request: PurchaseRequest, actor) -> Purc
     return _step_finish(purchase_request, "cancel", actor=actor)
 
 
+# What can be deleted: requests that never moved stock and are not under way.
+PURCHASE_REQUEST_DELETABLE = frozenset(
+    {PurchaseRequestStatus.DRAFT, PurchaseRequestStatus.REJECTED, PurchaseRequestStatus.CANCELLED}
+)
+
+
 @transaction.atomic
 def purchase_request_delete(*, purchase_request: PurchaseRequest, actor) -> None:
     """Drafts, rejected and cancelled requests can be deleted; the others are history."""
     purchase_request = _lock(purchase_request)
-    if purchase_request.status not in (
-        PurchaseRequestStatus.DRAFT,
-        PurchaseRequestStatus.REJECTED,
-        PurchaseRequestStatus.CANCELLED,
-    ):
-        raise StillReferenced(
-            f"{purchase_request.number} is {purchase_request.status}; cancel it instead of deleting it."
-        )
+    if purchase_request.status not in PURCHASE_REQUEST_DELETABLE:
+        cancellable, _ = PURCHASE_REQUEST_STEPS["cancel"]
+        if purchase_request.status in cancellable:
+            advice = "cancel it first; a cancelled request can be deleted"
+        else:
+            advice = "it is kept as the record of its stock receipts and cannot be deleted or cancelled"
+        raise StillReferenced(f"{purchase_request.number} is {purchase_request.status}: {advice}.")
     number, pk, lines = purchase_request.number, purchase_request.pk, _lines_snapshot(purchase_request)
     purchase_request.delete()
     audit_record(
         action="purchase_request.deleted",
-        object_type="inventory.purchaserequest",
+        object_type=object_type_of(PurchaseRequest),
         object_id=str(pk),
         actor=actor,
         changes={"number": [number, None], "lines": [lines, None]},

@@ -74,11 +74,6 @@ class TokenRefreshInputSerializer(serializers.Serializer):
     refresh = StringField(max_length=2048)
 
 
-class TokenRefreshOutputSerializer(serializers.Serializer):
-    access = StringField(read_only=True)
-    refresh = StringField(read_only=True)
-
-
 class InvitationAcceptSerializer(serializers.Serializer):
     token = StringField(max_length=128, help_text="The token of the invitation e-mail.")
     password = StringField(max_length=128, trim_whitespace=False, write_only=True)

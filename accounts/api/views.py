@@ -67,15 +67,15 @@ class TokenObtainView(CredentialView):
 
 @extend_schema(tags=["auth"])
 class TokenRefreshView(AuthThrottled, CredentialView):
-    """Exchange a refresh token for a new pair. The old refresh token is blacklisted."""
+    """Exchange a refresh token for a new pair, with the tenant and role a login answers.
+    The old refresh token is blacklisted."""
 
-    @extend_schema(
-        request=s.TokenRefreshInputSerializer, responses={200: s.TokenRefreshOutputSerializer, **errors(400, 401)}
-    )
+    @extend_schema(request=s.TokenRefreshInputSerializer, responses={200: s.TokenPairSerializer, **errors(400, 401)})
     def post(self, request):
         data = s.TokenRefreshInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        return Response(tokens_refresh(raw_refresh=data.validated_data["refresh"], tenant=request.tenant))
+        session = tokens_refresh(raw_refresh=data.validated_data["refresh"], tenant=request.tenant)
+        return Response(s.TokenPairSerializer(session, context={"request": request}).data)
 
 
 @extend_schema(tags=["auth"])

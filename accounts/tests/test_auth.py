@@ -128,6 +128,44 @@ def test_refresh_on_other_host_or_after_removal_is_refused(tenant_a, tenant_b):
     assert response.status_code == 401
 
 
+def test_refresh_answers_tenant_and_role_as_login_does(tenant_a, public_tenant):
+    for tenant, email in ((tenant_a, "manager@alpha.test"), (public_tenant, "manager@alpha.test")):
+        signed_in = login(tenant, email).json()
+        refreshed = APIClient(HTTP_HOST=host_of(tenant)).post(
+            "/api/v1/auth/token/refresh/", {"refresh": signed_in["refresh"]}
+        )
+        assert refreshed.status_code == 200, refreshed.json()
+        body = refreshed.json()
+        assert set(body) == set(signed_in) == {"access", "refresh", "tenant", "role"}
+        assert (body["tenant"], body["role"]) == (signed_in["tenant"], signed_in["role"])
+    assert body["tenant"] is None and body["role"] is None  # the public host: no tenant, no role
+    signed_in = login(tenant_a, "manager@alpha.test").json()
+    assert signed_in["tenant"]["slug"] == "alpha" and signed_in["role"] == "manager"
+    # A role changed since sign-in: the refresh answers the current one.
+    membership = Membership.objects.get(tenant=tenant_a, user__email="manager@alpha.test")
+    membership.role = "member"
+    membership.save()
+    refreshed = APIClient(HTTP_HOST="alpha.localhost").post(
+        "/api/v1/auth/token/refresh/", {"refresh": signed_in["refresh"]}
+    )
+    assert refreshed.json()["role"] == "member"
+
+
+def test_refresh_token_on_the_wrong_host_is_token_wrong_tenant_like_an_access_token(tenant_a, tenant_b):
+    pair = login(tenant_a, "member@alpha.test").json()
+    on_beta = APIClient(HTTP_HOST="beta.localhost").post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]})
+    access_on_beta = bearer(tenant_b, pair["access"]).get("/api/v1/me/")
+    assert on_beta.status_code == access_on_beta.status_code == 401
+    assert on_beta.json()["code"] == access_on_beta.json()["code"] == "token_wrong_tenant"
+    # Refused without being used up: it still refreshes on its own host.
+    assert (
+        APIClient(HTTP_HOST="alpha.localhost")
+        .post("/api/v1/auth/token/refresh/", {"refresh": pair["refresh"]})
+        .status_code
+        == 200
+    )
+
+
 def test_refresh_with_garbage_is_401_not_500(tenant_a):
     client = APIClient(HTTP_HOST="alpha.localhost")
     assert client.post("/api/v1/auth/token/refresh/", {"refresh": "not-a-jwt"}).status_code == 401

@@ -1,9 +1,11 @@
 import django_filters
+from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from audit.models import AuditEvent
 from audit.selectors import audit_event_list
+from audit.vocabulary import ACTION_FAMILIES, ACTIONS, OBJECT_TYPES, SOURCES
 from core.filters import FilterSet, IsoDateTimeFromToRangeFilter, UUIDFilter
 from core.openapi import errors
 from core.permissions import HasRole
@@ -12,13 +14,37 @@ from core.roles import Role
 from .serializers import AuditEventSerializer
 
 
+class VocabularyChoiceFilter(django_filters.ChoiceFilter):
+    """One of a fixed set of names; anything else is a 400 that lists them (a value the
+    trail cannot hold used to match nothing, as if there were no such events)."""
+
+    def __init__(self, *args, values, **kwargs):
+        kwargs.setdefault(
+            "error_messages", {"invalid_choice": f"Unknown value %(value)s; use one of: {', '.join(values)}."}
+        )
+        super().__init__(*args, choices=[(value, value) for value in values], **kwargs)
+
+
+def _action_prefix_check(value: str) -> None:
+    if not any(action.startswith(value) for action in ACTIONS):
+        raise ValidationError(
+            f"No action starts with {value}; the families are: {', '.join(f'{f}.' for f in sorted(ACTION_FAMILIES))}.",
+            code="invalid",
+        )
+
+
 class AuditEventFilter(FilterSet):
     actor = UUIDFilter(field_name="actor_id", help_text="Actor's user id.")
     actor_email = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
-    action = django_filters.CharFilter(help_text="Exact action, e.g. membership.changed.")
+    action = VocabularyChoiceFilter(values=sorted(ACTIONS), help_text="Exact action, e.g. membership.changed.")
     action_prefix = django_filters.CharFilter(
-        field_name="action", lookup_expr="startswith", help_text="e.g. auth. or membership."
+        field_name="action",
+        lookup_expr="startswith",
+        validators=[_action_prefix_check],
+        help_text=f"The start of an action, e.g. auth. or membership.; families: {', '.join(sorted(ACTION_FAMILIES))}.",
     )
+    object_type = VocabularyChoiceFilter(values=sorted(OBJECT_TYPES), help_text="e.g. purchase_request.")
+    source = VocabularyChoiceFilter(values=list(SOURCES))
     at = IsoDateTimeFromToRangeFilter(help_text="Date range: at_after=...&at_before=... (ISO 8601).")
 
     class Meta:

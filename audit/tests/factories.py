@@ -23,8 +23,8 @@ class _EventFactory(factory.django.DjangoModelFactory):
 
     actor_id = factory.LazyAttribute(lambda o: o.actor.pk if o.actor else None)
     actor_email = factory.LazyAttribute(lambda o: o.actor.email if o.actor else "")
-    action = "test.recorded"
-    object_type = "inventory.product"
+    action = "product.updated"
+    object_type = "product"
     object_id = factory.LazyFunction(lambda: str(uuid.uuid4()))
     changes = factory.LazyFunction(lambda: {"name": [None, "recorded by a factory"]})
 
@@ -49,5 +49,5 @@ class PlatformEventFactory(_EventFactory):
     class Meta:
         model = PlatformEvent
 
-    object_type = "tenants.tenant"
+    object_type = "tenant"
     tenant_slug = ""

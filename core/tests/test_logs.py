@@ -200,3 +200,43 @@ def test_production_refuses_a_short_metrics_token():
     refused = _settings_in("config.settings.production", METRICS_TOKEN="short")
     assert refused.returncode != 0 and "METRICS_TOKEN" in refused.stderr
     assert _settings_in("config.settings.production", METRICS_TOKEN="m" * 40).returncode == 0
+
+
+def _writes(record: logging.LogRecord) -> int:
+    """How many of the configured handlers write `record` (pytest's own capture is not
+    one), walking from its logger up the hierarchy as logging does."""
+    count, logger = 0, logging.getLogger(record.name)
+    while logger is not None:
+        count += sum(
+            1
+            for handler in logger.handlers
+            if not type(handler).__module__.startswith("_pytest")
+            and record.levelno >= handler.level
+            and handler.filter(record)
+        )
+        logger = logger.parent if logger.propagate else None
+    return count
+
+
+@pytest.mark.django_db
+def test_a_refused_request_is_logged_once(api_client_for, tenant_a, caplog, settings):
+    """A 4xx used to come out three times: the access line, Django's "Not Found: ..."
+    through the root handler, and the same again through Django's own console handler
+    (DEBUG on, as in `make run`). Now one line per request, whatever its status."""
+    settings.DEBUG = True
+    anonymous, viewer = APIClient(HTTP_HOST=host_of(tenant_a)), api_client_for(tenant_a, role="viewer")
+    refused = [
+        (anonymous, "get", "/api/v1/products/", 401),
+        (viewer, "get", "/api/v1/audit-events/", 403),
+        (viewer, "get", "/api/v1/products/?is_active=maybe", 400),
+        (viewer, "get", f"/api/v1/products/{'0' * 8}-0000-0000-0000-{'0' * 12}/", 404),
+        (viewer, "get", "/api/v1/no-such-thing/", 404),
+        (viewer, "delete", "/api/v1/stock-movements/", 405),
+    ]
+    for client, method, path, status in refused:
+        caplog.clear()
+        with caplog.at_level(logging.INFO):
+            assert getattr(client, method)(path).status_code == status
+        written = [(r.name, r.getMessage()) for r in caplog.records for _ in range(_writes(r))]
+        assert len(written) == 1, written
+        assert written[0][0] == "tessera.access" and f" {status} " in written[0][1]

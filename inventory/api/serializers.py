@@ -38,7 +38,7 @@ class WarehouseSerializer(ModelSerializer):
         model = Warehouse
         fields = ["id", "code", "name", "address", "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
-        # Uniqueness is the service's (409), not a 400 from the serializer.
+        # Uniqueness, whatever the case, is the service's (409), not a 400 from the serializer.
         extra_kwargs: dict[str, dict[str, Any]] = {"code": {"validators": []}}
 
 
@@ -102,7 +102,14 @@ class StockMovementSerializer(ModelSerializer):
 class StockMovementInputSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=MovementKind.choices)
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = DecimalField(**QUANTITY, min_value=Decimal("0"))
+    quantity = DecimalField(
+        **QUANTITY,
+        min_value=Decimal("0"),
+        # The field takes 0 for an adjustment (a count of nothing); the service refuses 0
+        # for the other kinds with the same rule in words.
+        error_messages={"min_value": "Quantity must be greater than zero (zero only for an adjustment)."},
+        help_text="Greater than zero; an adjustment's counted quantity may be zero.",
+    )
     from_warehouse = serializers.PrimaryKeyRelatedField(
         queryset=Warehouse.objects.all(), required=False, allow_null=True
     )
@@ -170,24 +177,46 @@ class PurchaseRequestSerializer(ModelSerializer):
         return str(Decimal(total).quantize(Decimal("0.01")))
 
 
+def _some_lines(lines: list) -> list:
+    # Here rather than allow_empty=False, whose error nests as {"lines": {"non_field_errors": ...}}.
+    if not lines:
+        raise serializers.ValidationError("A purchase request needs at least one line.")
+    return lines
+
+
 class PurchaseRequestLineInputSerializer(serializers.Serializer):
     product = serializers.PrimaryKeyRelatedField(queryset=Product.objects.all())
-    quantity = DecimalField(**QUANTITY, min_value=Decimal("0.001"))
-    unit_price = DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0"))
+    quantity = DecimalField(
+        **QUANTITY, min_value=Decimal("0.001"), error_messages={"min_value": "Quantity must be greater than zero."}
+    )
+    unit_price = DecimalField(
+        max_digits=14,
+        decimal_places=2,
+        min_value=Decimal("0"),
+        error_messages={"min_value": "Unit price must be zero or more."},
+    )
 
 
 class PurchaseRequestInputSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all())
     note = StringField(max_length=2000, required=False, allow_blank=True, default="")
-    lines = PurchaseRequestLineInputSerializer(many=True, allow_empty=True, max_length=500)  # type: ignore[call-arg]
+    lines = PurchaseRequestLineInputSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length
+        many=True, max_length=500, help_text="At least one line; each product once."
+    )
+
+    def validate_lines(self, lines):
+        return _some_lines(lines)
 
 
 class PurchaseRequestUpdateSerializer(serializers.Serializer):
     supplier = serializers.PrimaryKeyRelatedField(queryset=Supplier.objects.all(), required=False)
     note = StringField(max_length=2000, required=False, allow_blank=True)
     lines = PurchaseRequestLineInputSerializer(  # type: ignore[call-arg]  # ListSerializer takes max_length
-        many=True, required=False, allow_empty=True, max_length=500
+        many=True, required=False, max_length=500, help_text="Replaces every line: at least one, each product once."
     )
+
+    def validate_lines(self, lines):
+        return _some_lines(lines)
 
 
 class RejectSerializer(serializers.Serializer):

@@ -1,12 +1,15 @@
 """Products, suppliers, warehouses: CRUD, filters, conflicts, bad input."""
 
+import importlib
 from decimal import Decimal
 
 import pytest
+from django.apps import apps as django_apps
+from django.db import connection
 from django_tenants.utils import tenant_context
 
 from audit.models import AuditEvent
-from inventory.models import Product
+from inventory.models import Product, Warehouse
 from inventory.tests.factories import ProductFactory, WarehouseFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +59,44 @@ def test_duplicate_sku_and_warehouse_code_are_409(manager, tenant_a):
     assert manager.post("/api/v1/warehouses/", {"code": "DUPWH", "name": "Again"}).status_code == 409
     with tenant_context(tenant_a):
         assert Product.objects.filter(sku="DUP-1").count() == 1
+
+
+def test_warehouse_codes_and_skus_are_unique_whatever_their_case(manager, tenant_a, tenant_b, api_client_for):
+    assert manager.post("/api/v1/warehouses/", {"code": "NORTH", "name": "North"}).status_code == 201
+    again = manager.post("/api/v1/warehouses/", {"code": "north", "name": "Also north"})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate"
+    assert again.json()["detail"] == (
+        'Warehouse code "north" is already in use (as "NORTH": codes are compared ignoring case).'
+    )
+    south = manager.post("/api/v1/warehouses/", {"code": "SOUTH", "name": "South"}).json()
+    renamed = manager.patch(f"/api/v1/warehouses/{south['id']}/", {"code": "North"})
+    assert renamed.status_code == 409 and renamed.json()["code"] == "duplicate"
+    assert manager.post("/api/v1/products/", {"sku": "BOLT-10", "name": "Bolt"}).status_code == 201
+    assert manager.post("/api/v1/products/", {"sku": "bolt-10", "name": "Bolt"}).status_code == 409
+    # Changing only the case of a row's own code is allowed.
+    assert manager.patch(f"/api/v1/warehouses/{south['id']}/", {"code": "south"}).status_code == 200
+    with tenant_context(tenant_a):
+        assert sorted(w.code for w in Warehouse.objects.all()) == ["NORTH", "south"]
+    # Per tenant: the other tenant's namespace is its own.
+    other = api_client_for(tenant_b, role="manager")
+    assert other.post("/api/v1/warehouses/", {"code": "north", "name": "B's north"}).status_code == 201
+
+
+def test_migration_renames_case_duplicates_it_finds(tenant_a):
+    """Rows that clash but for case (possible before the unique indexes) are kept: the
+    oldest keeps its code, later ones get -2, -3, never another existing code."""
+    migration = importlib.import_module("inventory.migrations.0004_case_insensitive_codes_and_number_counter")
+    with tenant_context(tenant_a):
+        with connection.cursor() as cursor:
+            cursor.execute("DROP INDEX warehouse_code_unique_ci")  # rolled back with the test
+        first = WarehouseFactory(code="NORTH")
+        second, third = WarehouseFactory(code="north"), WarehouseFactory(code="North")
+        taken = WarehouseFactory(code="north-2")
+        migration._rename_case_duplicates(django_apps, connection.schema_editor())
+        codes = dict(Warehouse.objects.values_list("pk", "code"))
+    assert codes[first.pk] == "NORTH" and codes[taken.pk] == "north-2"
+    assert {codes[second.pk].lower(), codes[third.pk].lower()} == {"north-3", "north-4"}
+    assert codes[second.pk][:5] == "north" and codes[third.pk][:5] == "North"  # the case as it was
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from accounts.tests.factories import MembershipFactory
 from audit.models import AuditEvent
 from core.roles import Role
 from inventory.models import PurchaseRequest, StockLevel, StockMovement
-from inventory.tests.factories import ProductFactory
+from inventory.tests.factories import ProductFactory, PurchaseRequestFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -41,8 +41,9 @@ def test_create_numbers_and_totals_in_decimal(draft, api_client_for, tenant_a, t
     assert [line["total"] for line in draft["lines"]] == ["0.30", "1.00"]
     assert draft["total"] == "1.30"
     assert draft["created_by"]["email"] == "member@alpha.test"
+    line = {"product": draft["lines"][0]["product"], "quantity": "1", "unit_price": "1"}
     second = api_client_for(tenant_a, role="member").post(
-        "/api/v1/purchase-requests/", {"supplier": draft["supplier"], "lines": []}
+        "/api/v1/purchase-requests/", {"supplier": draft["supplier"], "lines": [line]}
     )
     assert int(second.json()["number"][3:]) == int(draft["number"][3:]) + 1
 
@@ -121,13 +122,45 @@ def test_only_drafts_are_editable(draft, api_client_for, tenant_a, stocked):
     assert locked.status_code == 409 and locked.json()["code"] == "not_editable"
 
 
-def test_empty_request_cannot_be_submitted_and_duplicate_lines_are_refused(api_client_for, tenant_a, stocked):
+def test_request_without_lines_and_duplicate_lines_are_refused(api_client_for, tenant_a, stocked):
     member = api_client_for(tenant_a, role="member")
-    empty = member.post("/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": []}).json()
-    assert act(member, empty, "submit").status_code == 409
+    supplier = str(stocked["supplier"].pk)
+    with tenant_context(tenant_a):
+        before = PurchaseRequest.objects.count()
+    for body in ({"supplier": supplier, "lines": []}, {"supplier": supplier}):
+        empty = member.post("/api/v1/purchase-requests/", body)
+        assert empty.status_code == 400 and list(empty.json()) == ["lines"], empty.json()
+    assert member.post("/api/v1/purchase-requests/", {"supplier": supplier, "lines": []}).json()["lines"] == [
+        "A purchase request needs at least one line."
+    ]
     line = {"product": str(stocked["product"].pk), "quantity": "1", "unit_price": "1"}
-    twice = member.post("/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": [line, line]})
+    twice = member.post("/api/v1/purchase-requests/", {"supplier": supplier, "lines": [line, line]})
     assert twice.status_code == 400 and "lines" in twice.json()
+    with tenant_context(tenant_a):
+        assert PurchaseRequest.objects.count() == before
+
+
+def test_a_draft_cannot_be_edited_down_to_no_lines(draft, api_client_for, tenant_a):
+    member = api_client_for(tenant_a, role="member")
+    emptied = member.patch(f"/api/v1/purchase-requests/{draft['id']}/", {"lines": []})
+    assert emptied.status_code == 400 and "lines" in emptied.json()
+    assert len(member.get(f"/api/v1/purchase-requests/{draft['id']}/").json()["lines"]) == 2
+
+
+def test_refused_creates_take_no_number(draft, api_client_for, tenant_a, stocked):
+    """A 400 (no lines, a product twice, a bad quantity) leaves the numbering without a gap."""
+    member = api_client_for(tenant_a, role="member")
+    supplier, product = str(stocked["supplier"].pk), str(stocked["product"].pk)
+    line = {"product": product, "quantity": "1", "unit_price": "1"}
+    for refused in (
+        {"supplier": supplier, "lines": []},
+        {"supplier": supplier, "lines": [line, line]},
+        {"supplier": supplier, "lines": [{**line, "quantity": "0"}]},
+    ):
+        assert member.post("/api/v1/purchase-requests/", refused).status_code == 400
+    following = member.post("/api/v1/purchase-requests/", {"supplier": supplier, "lines": [line]})
+    assert following.status_code == 201
+    assert int(following.json()["number"][3:]) == int(draft["number"][3:]) + 1
 
 
 @pytest.mark.parametrize(
@@ -164,7 +197,10 @@ def test_roles_on_transitions(draft, api_client_for, tenant_a):
 
 def test_member_cannot_cancel_someone_elses_request(api_client_for, tenant_a, stocked):
     manager = api_client_for(tenant_a, role="manager")
-    created = manager.post("/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": []}).json()
+    line = {"product": str(stocked["product"].pk), "quantity": "1", "unit_price": "1"}
+    created = manager.post(
+        "/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": [line]}
+    ).json()
     assert act(api_client_for(tenant_a, role="member"), created, "cancel").status_code == 403
     assert act(manager, created, "cancel").json()["status"] == "cancelled"
 
@@ -203,6 +239,28 @@ def test_delete_only_drafts_cancelled_or_rejected(draft, api_client_for, tenant_
     assert response.status_code == 409
     act(admin, draft, "cancel")
     assert admin.delete(f"/api/v1/purchase-requests/{draft['id']}/").status_code == 204
+
+
+@pytest.mark.parametrize("status", ["submitted", "approved", "received"])
+def test_refused_delete_advises_what_the_state_machine_allows(tenant_a, api_client_for, status):
+    """The advice of a refused delete is a step that works: cancel where cancelling is
+    allowed (then the delete succeeds); for a received request, nothing."""
+    with tenant_context(tenant_a):
+        made = PurchaseRequestFactory(status=status)
+    admin, url = api_client_for(tenant_a, role="admin"), f"/api/v1/purchase-requests/{made.pk}/"
+    refused = admin.delete(url)
+    assert refused.status_code == 409 and refused.json()["code"] == "still_referenced"
+    message = refused.json()["detail"]
+    cancelled = act(admin, {"id": str(made.pk)}, "cancel")
+    if status == "received":
+        kept = "it is kept as the record of its stock receipts and cannot be deleted or cancelled"
+        assert message == f"{made.number} is received: {kept}."
+        assert cancelled.status_code == 409
+        assert admin.delete(url).status_code == 409
+    else:
+        assert message == f"{made.number} is {status}: cancel it first; a cancelled request can be deleted."
+        assert cancelled.status_code == 200
+        assert admin.delete(url).status_code == 204
 
 
 def test_list_filters(draft, api_client_for, tenant_a):

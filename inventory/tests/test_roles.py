@@ -43,7 +43,12 @@ RULES = [
         {"kind": "issue", "product": "{product}", "from_warehouse": "{warehouse}", "quantity": "1"},
         "member",
     ),
-    ("post", "/api/v1/purchase-requests/", {"supplier": "{supplier}", "lines": []}, "member"),
+    (
+        "post",
+        "/api/v1/purchase-requests/",
+        {"supplier": "{supplier}", "lines": [{"product": "{product}", "quantity": "1", "unit_price": "1"}]},
+        "member",
+    ),
     ("post", "/api/v1/products/", {"sku": "ROLE-NEW", "name": "New"}, "manager"),
     ("patch", "/api/v1/products/{product}/", {"name": "Renamed"}, "manager"),
     ("post", "/api/v1/suppliers/", {"name": "New supplier"}, "manager"),
@@ -61,6 +66,8 @@ def fill(value, objects):
         return value.format(**objects)
     if isinstance(value, dict):
         return {key: fill(item, objects) for key, item in value.items()}
+    if isinstance(value, list):
+        return [fill(item, objects) for item in value]
     return value
 
 

@@ -34,9 +34,7 @@ def test_each_kind_changes_stock_as_described(api_client_for, tenant_a, stocked)
     body = counted.json()
     assert body["created_by"]["email"] == "member@alpha.test" and body["kind"] == "adjustment"
     with tenant_context(tenant_a):
-        assert (
-            AuditEvent.objects.filter(action__startswith="stock.", object_type="inventory.stockmovement").count() == 5
-        )
+        assert AuditEvent.objects.filter(action__startswith="stock.", object_type="stock_movement").count() == 5
 
 
 def test_issuing_more_than_on_hand_is_409_and_writes_nothing(api_client_for, tenant_a, stocked):
@@ -123,3 +121,39 @@ def test_movement_filters(api_client_for, tenant_a, stocked):
     assert member.get(f"/api/v1/stock-movements/?warehouse={spare.pk}").json()["count"] == 1
     assert member.get(f"/api/v1/stock-movements/?warehouse={main.pk}").json()["count"] == 2
     assert member.get("/api/v1/stock-movements/?search=PO-77").json()["count"] == 1
+
+
+def test_refusals_read_as_sentences_and_state_the_rule(api_client_for, tenant_a, stocked):
+    """Issue movements, not "A issue"; a quantity that must be above zero is not described
+    as "greater than or equal to 0"."""
+    member = api_client_for(tenant_a, role="member")
+    p, main = stocked["product"], stocked["main"]
+    refusals = [
+        (
+            {"kind": "issue", "to_warehouse": main.pk, "quantity": "1"},
+            "from_warehouse",
+            "Issue movements need from_warehouse.",
+        ),
+        (
+            {"kind": "adjustment", "from_warehouse": main.pk, "to_warehouse": main.pk, "quantity": "1"},
+            "from_warehouse",
+            "Adjustment movements take no from_warehouse.",
+        ),
+        (
+            {"kind": "receipt", "to_warehouse": main.pk, "quantity": "0"},
+            "quantity",
+            "Quantity must be greater than zero.",
+        ),
+        (
+            {"kind": "receipt", "to_warehouse": main.pk, "quantity": "-1"},
+            "quantity",
+            "Quantity must be greater than zero (zero only for an adjustment).",
+        ),
+    ]
+    for body, field, message in refusals:
+        response = move(member, product=p.pk, **body)
+        assert response.status_code == 400 and response.json() == {field: [message]}, response.json()
+    assert move(member, kind="adjustment", product=p.pk, to_warehouse=main.pk, quantity="0").status_code == 201
+    line = {"product": str(p.pk), "quantity": "0", "unit_price": "1"}
+    refused = member.post("/api/v1/purchase-requests/", {"supplier": str(stocked["supplier"].pk), "lines": [line]})
+    assert refused.json() == {"lines": {"0": {"quantity": ["Quantity must be greater than zero."]}}}
