@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.api import urls as accounts_urls
+from core.root import ApiRootView, RedocView, landing
 from plans.api import urls as plans_urls
 from tenants.api import urls as tenants_urls
 
@@ -20,10 +21,13 @@ api_v1 = [
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("", landing, name="index"),
+    path("api/v1/", ApiRootView.as_view(), name="api-root"),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(urlconf="config.urls_public"), name="schema"),
     # The split view serves its start-up script apart: no inline script under the CSP.
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
+    path("api/redoc/", RedocView.as_view(url_name="schema"), name="redoc"),
 ]
 
 handler400 = "core.views.bad_request"

@@ -2,8 +2,9 @@
 inline styles.
 
 The policy itself is CONTENT_SECURITY_POLICY in settings: scripts and styles from this
-origin only. Two pages carry inline styles they do not control: drf-spectacular's
-Swagger UI page (one <style> block) and the admin (django-tenants' index template).
+origin only. Three pages carry inline styles they do not control: drf-spectacular's
+Swagger UI page (one <style> block), ReDoc (styles it injects as it renders) and the
+admin (django-tenants' index template).
 There, and only there, inline styles are allowed; scripts stay 'self' everywhere.
 Styles cannot run code.
 """
@@ -11,7 +12,7 @@ Styles cannot run code.
 from csp.constants import UNSAFE_INLINE
 from csp.middleware import CSPMiddleware, PolicyParts
 
-INLINE_STYLE_PATH_PREFIXES = ("/admin/", "/api/docs/")
+INLINE_STYLE_PATH_PREFIXES = ("/admin/", "/api/docs/", "/api/redoc/")
 
 
 class ContentSecurityPolicyMiddleware(CSPMiddleware):

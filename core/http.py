@@ -26,3 +26,15 @@ def base_url(request, host: str) -> str:
     port = named or ("443" if request.is_secure() else request.get_port())
     default = "443" if request.is_secure() else "80"
     return f"{request.scheme}://{host}" + ("" if port == default else f":{port}")
+
+
+def public_base_url(host: str) -> str:
+    """`host`'s base URL where no request tells how clients reach the platform: in
+    e-mails sent by commands, tasks and the admin, and in commands' output. Scheme and
+    port come from PUBLIC_URL_SCHEME and PUBLIC_URL_PORT (http and 8000 in development;
+    https and none in production), e.g. http://acme.localhost:8000.
+    """
+    scheme = settings.PUBLIC_URL_SCHEME
+    port = settings.PUBLIC_URL_PORT
+    default = 443 if scheme == "https" else 80
+    return f"{scheme}://{host}" + ("" if port in (None, default) else f":{port}")

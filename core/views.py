@@ -1,5 +1,6 @@
 """Django's error handlers (handler400/403/404/500, CSRF failures), answering in the
-API's JSON error shape. Both URLconfs name them."""
+API's JSON error shape. Both URLconfs name them. With DEBUG on, Django skips handler404:
+ApiNotFoundMiddleware keeps the API's 404s JSON then."""
 
 import sys
 
@@ -35,3 +36,25 @@ def server_error(request):
     if unavailable is not None:
         return error_json_response(unavailable)
     return JsonResponse({"detail": "Server error.", "code": "server_error"}, status=500)
+
+
+class ApiNotFoundMiddleware:
+    """A 404 under `/api/` is the API's JSON `not_found`, DEBUG or not.
+
+    With DEBUG off, Django answers an unknown path with handler404 (JSON already); with
+    DEBUG on it renders its HTML debug page instead, which no API client can read. Placed
+    above CommonMiddleware, so APPEND_SLASH has redirected first where it could.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if (
+            response.status_code == 404
+            and request.path_info.startswith("/api/")
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            return error_json_response(NotFound())
+        return response

@@ -27,6 +27,9 @@ class TenantMiddleware(TenantMainMiddleware):
     had been sent to `<X-Tenant>.<PUBLIC_DOMAIN>`: the same cached lookup (same key, same
     invalidation, same queries), the same status answers, and the tenant URLconf. The
     token check then compares the token with that tenant, as on its own host.
+
+    A host in PUBLIC_HOST_ALIASES (127.0.0.1 in development) is served as PUBLIC_DOMAIN:
+    the platform's admin and API, by either name.
     """
 
     def process_request(self, request):
@@ -35,7 +38,9 @@ class TenantMiddleware(TenantMainMiddleware):
             hostname = self.hostname_from_request(request)
         except DisallowedHost:
             return error_json_response(TenantNotFound())
-        if settings.TENANT_HEADER_ROUTING and hostname == settings.TENANT_HEADER_HOST:
+        if hostname in settings.PUBLIC_HOST_ALIASES:
+            hostname = settings.PUBLIC_DOMAIN
+        elif settings.TENANT_HEADER_ROUTING and hostname == settings.TENANT_HEADER_HOST:
             request.tenant_by_header = True
             hostname = self.hostname_from_header(request)
             if hostname is None:
