@@ -131,7 +131,8 @@ class Membership(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.user} @ {self.tenant_id}: {self.role}"
+        # The tenant's slug, not its id: this is how operators see a membership in the admin.
+        return f"{self.user} @ {self.tenant.slug}: {self.role}"
 
 
 class RevokedSession(models.Model):
@@ -181,7 +182,7 @@ class Invitation(models.Model):
         indexes = [models.Index(fields=["email"], name="invitation_email_idx")]
 
     def __str__(self):
-        return f"{self.email} invited to {self.tenant_id}: {self.role}"
+        return f"{self.email} invited to {self.tenant.slug}: {self.role}"
 
     @property
     def is_expired(self) -> bool:

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from audit.services import audit_record, security_event_record
+from core.http import public_base_url
 from core.quotas import quota_reserve
 from core.roles import Role, rank
 
@@ -159,7 +160,7 @@ def login_attempt(*, request, tenant: Tenant, email: str, password: str) -> User
     if member_here and account is not None:
         audit_record(
             action="auth.login_failed",
-            object_type="accounts.user",
+            object_type="user",
             object_id=str(account.pk),
             tenant=tenant,
             changes={"email": [None, account.email]},
@@ -172,6 +173,9 @@ def session_start(*, user: User, tenant: Tenant, method: str) -> dict:
     """Tokens for `user` on `tenant`'s host, recorded as a login in that host's trail:
     `{access, refresh, tenant, role}`, with tenant and role None on the public host."""
     tokens = tokens_issue(user=user, tenant=tenant)
+    # What Django's own sign-in does (operators read it in the admin), for API sessions too.
+    user.last_login = timezone.now()
+    User.objects.filter(pk=user.pk).update(last_login=user.last_login)
     audit_record(action="auth.login", target=user, actor=user, tenant=tenant, changes={"method": [None, method]})
     if tenant.is_public:
         return {**tokens, "tenant": None, "role": None}
@@ -266,7 +270,7 @@ def _invitation_token_renew(invitation: Invitation) -> str:
 
 
 def _invitation_mail_on_commit(*, invitation: Invitation, token: str, link_base: str | None) -> None:
-    base = link_base or f"https://{invitation.tenant.primary_host}"
+    base = link_base or public_base_url(invitation.tenant.primary_host)
     # After commit: a rolled-back invitation must reach nobody's mailbox.
     transaction.on_commit(lambda: _invitation_mail(invitation=invitation, token=token, link_base=base))
 
@@ -295,7 +299,7 @@ def invitation_create(
     *, tenant: Tenant, email: str, role: str, actor: User, actor_role: str, link_base: str | None = None
 ) -> Invitation:
     """Invite an address to the tenant with a role; `link_base` is how the tenant's
-    host is reached (`https://<host>` unless given).
+    host is reached (from the request; PUBLIC_URL_SCHEME and PUBLIC_URL_PORT unless given).
 
     No account is looked up or created: the same queries run, the same answer comes back
     and the same e-mail goes out whether or not the address has an account. The person
@@ -410,7 +414,7 @@ def password_reset_request(*, email: str, link_base: str | None = None) -> None:
     so neither its answer nor its timing says whether the account exists."""
     user = user_get_by_email(email)
     if user is not None and user.is_active:
-        _password_reset_issue(user=user, link_base=link_base or f"https://{settings.PUBLIC_DOMAIN}")
+        _password_reset_issue(user=user, link_base=link_base or public_base_url(settings.PUBLIC_DOMAIN))
 
 
 @transaction.atomic
@@ -506,9 +510,43 @@ def member_remove(*, membership: Membership, actor: User, actor_role: str) -> No
     membership.delete()
 
 
+def admin_sign_in_record(*, user: User | None, email: str, succeeded: bool) -> None:
+    """An operator's sign-in to the admin (Django's session login), in the platform log:
+    `auth.login` on success, a `security.login_failed` event otherwise."""
+    if succeeded and user is not None:
+        audit_record(
+            action="auth.login",
+            object_type="user",
+            object_id=str(user.pk),
+            actor=user,
+            changes={"method": [None, "admin"]},
+            platform=True,
+        )
+    else:
+        account = user_get_by_email(email) if email else None
+        security_event_record(
+            kind="login_failed", email=(email or "").strip(), user=account, details={"method": "admin"}
+        )
+
+
+def admin_sign_out_record(*, user: User) -> None:
+    # `user` may be the request's lazy user: named by type and id, not as a target.
+    audit_record(
+        action="auth.logout",
+        object_type="user",
+        object_id=str(user.pk),
+        actor=user,
+        changes={"method": [None, "admin"]},
+        platform=True,
+    )
+
+
 @transaction.atomic
-def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Membership:
-    """Make another active member the owner; the previous owner becomes an admin."""
+def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User, operator: bool = False) -> Membership:
+    """Make another active member the owner; the previous owner becomes an admin.
+
+    The owner transfers from the API; a platform operator (`operator=True`, a staff
+    user) from the admin, for a tenant whose owner cannot: also recorded in the platform log."""
     # Lock both rows in primary-key order so two concurrent transfers cannot deadlock.
     rows = list(
         Membership.objects.select_for_update(of=("self",))
@@ -520,10 +558,12 @@ def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Memb
     target = next((m for m in rows if str(m.pk) == str(to_membership_id)), None)
     if target is None:
         raise MembershipNotFound("No such member in this tenant.")
-    if current.user_id != actor.pk:
+    if current.user_id != actor.pk and not (operator and actor.is_staff):
         raise RoleNotAllowed("Only the owner can transfer ownership.")
     if target.pk == current.pk:
-        raise OwnerProtected("You already own this tenant.")
+        raise OwnerProtected(
+            f"{target.user.email} already owns this tenant." if operator else "You already own this tenant."
+        )
     if not target.is_active or not target.user.is_active:
         raise OwnerProtected("Ownership can only go to an active member.")
     # Demote first: the partial unique index allows one owner row at any moment.
@@ -534,4 +574,13 @@ def ownership_transfer(*, tenant: Tenant, to_membership_id, actor: User) -> Memb
     target.save(update_fields=["role", "updated_at"])
     _membership_event("membership.changed", current, actor, {"role": [Role.OWNER, Role.ADMIN]})
     _membership_event("tenant.ownership_transferred", target, actor, {"role": [previous_role, Role.OWNER]})
+    if operator:
+        audit_record(
+            action="tenant.ownership_transferred",
+            target=target,
+            actor=actor,
+            tenant=tenant,
+            platform=True,
+            changes={"owner": [current.user.email, target.user.email]},
+        )
     return target

@@ -80,19 +80,31 @@ class FlagAdmin(AuditedModelAdmin):
     def forced(self, flag):
         return f"{len(flag.tenants_on)} on, {len(flag.tenants_off)} off"
 
-    def _everyone(self, request, queryset, everyone):
+    def _everyone(self, request, queryset, everyone, action, question):
+        # Every tenant's features change at its next request: the operator confirms first.
+        now = {flag.pk: f"now {self.RULE[flag.everyone]}" for flag in queryset}
+        page = self.confirm_action(
+            request, queryset, action=action, question=question, button="Yes, change", details=now
+        )
+        if page is not None:
+            return page
         for flag in queryset:
             flag_everyone_set(flag=flag, everyone=everyone, actor=request.user)
         self.message_user(request, f"{queryset.count()} flag(s) changed.", messages.SUCCESS)
+        return None
 
-    @admin.action(description="Turn on for every tenant")
+    RULE = {True: "on for every tenant", False: "off for every tenant", None: "by its rules"}
+
+    @admin.action(description="Turn on for every tenant…")
     def on_for_everyone(self, request, queryset):
-        self._everyone(request, queryset, True)
+        return self._everyone(request, queryset, True, "on_for_everyone", "Turn these flags on for every tenant?")
 
-    @admin.action(description="Turn off for every tenant")
+    @admin.action(description="Turn off for every tenant…")
     def off_for_everyone(self, request, queryset):
-        self._everyone(request, queryset, False)
+        return self._everyone(request, queryset, False, "off_for_everyone", "Turn these flags off for every tenant?")
 
-    @admin.action(description="Decide by plans, forced tenants and percentage")
+    @admin.action(description="Decide by plans, forced tenants and percentage…")
     def by_rules(self, request, queryset):
-        self._everyone(request, queryset, None)
+        return self._everyone(
+            request, queryset, None, "by_rules", "Decide these flags by plans, forced tenants and percentage?"
+        )

@@ -1,24 +1,37 @@
 """Operators' view of tenants. Adding a tenant here provisions it like the command does."""
 
+import re
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery, Value
 from django.http import Http404
 from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html, format_html_join
+from django.utils.html import escape, format_html, format_html_join
+from django.utils.safestring import mark_safe
 from django_tenants.utils import tenant_context
 
+from accounts.models import Membership, User
+from accounts.selectors import user_get_by_email
 from audit.admin import AuditedModelAdmin
+from audit.logs import AUDIT_CSS, AuditFilterForm, changes_table
 from audit.selectors import audit_event_list
 from core.errors import ApplicationError
+from core.http import base_url, public_base_url
+from core.roles import Role
 from plans.catalog import MODULES, QUOTAS
 from plans.models import Flag, Plan
 from plans.services import entitlements, flag_tenant_set, flag_tenant_state, tenant_plan_change
 
 from . import services
+from .dashboard import dashboard_context
 from .models import Domain, Tenant
 from .usage import tenant_usage
 
@@ -108,11 +121,34 @@ class PlanChoiceForm(forms.Form):
 
 
 class TenantProvisionForm(forms.ModelForm):
-    owner_email = forms.EmailField(help_text="Existing user, or a new one (a password is generated and shown once).")
+    """What `provision_tenant` takes. Each field is checked as the provisioning service
+    would check it (slug, domains, password), so a refusal is named on its field and
+    nothing is written."""
+
+    owner_email = forms.EmailField(help_text="An existing user, or a new one.")
+    owner_password = forms.CharField(
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="For a new owner only. Empty: a password is generated and shown once.",
+    )
+    extra_domains = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 40}),
+        help_text="Custom domains besides the subdomain, one per line (or separated by commas).",
+    )
 
     class Meta:
         model = Tenant
         fields = ["slug", "name"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Admin help texts are HTML: the model's "<slug>.<PUBLIC_DOMAIN>" would vanish as a tag.
+        self.fields["slug"].help_text = escape(
+            f"Its host: <slug>.{settings.PUBLIC_DOMAIN}, and its schema's name (hyphens as underscores). "
+            "Lowercase letters, digits and hyphens."
+        )
 
     def clean_slug(self):
         # The provisioning service's own check, so the form answers what it would.
@@ -123,16 +159,40 @@ class TenantProvisionForm(forms.ModelForm):
             raise ValidationError(exc.message) from exc
         return slug
 
+    def clean_extra_domains(self):
+        domains = [d for d in re.split(r"[\s,]+", self.cleaned_data["extra_domains"]) if d]
+        try:
+            return services.tenant_domains_check(domains)
+        except ApplicationError as exc:
+            raise ValidationError(exc.message) from exc
+
+    def clean(self):
+        data = super().clean()
+        email, password = data.get("owner_email"), data.get("owner_password")
+        if email and password:
+            if user_get_by_email(email) is not None:
+                self.add_error(
+                    "owner_password", f"{email} already has an account and keeps its password: leave this empty."
+                )
+            else:
+                try:
+                    validate_password(password, User(email=email))
+                except ValidationError as exc:
+                    self.add_error("owner_password", exc)
+        return data
+
 
 TENANT_FIELDS = (
     "id",
-    "slug",
+    "slug_and_host",
     "name",
     "schema_name",
     "status",
     "status_changed_at",
     "created_at",
     "updated_at",
+    "api_root",
+    "owner",
     "usage",
     "audit_link",
 )
@@ -150,12 +210,22 @@ def _readable(name: str, value: int) -> str:
     return f"{filesizeformat(value)} ({value} bytes)" if name.endswith("_bytes") else str(value)
 
 
+def _owner_email():
+    owners = Membership.objects.filter(tenant=OuterRef("pk"), role=Role.OWNER)
+    return Subquery(owners.values("user__email")[:1])
+
+
+def _primary_domain():
+    return Subquery(Domain.objects.filter(tenant=OuterRef("pk"), is_primary=True).values("domain")[:1])
+
+
 @admin.register(Tenant)
 class TenantAdmin(AuditedModelAdmin):
-    list_display = ["slug", "name", "status", "plan", "schema_name", "created_at"]
+    list_display = ["slug", "name", "status", "api_root", "owner", "members", "plan", "usage_short", "created_at"]
     list_filter = ["status", "plan", "created_at"]
     list_select_related = ["plan"]
-    search_fields = ["slug", "name", "schema_name", "domains__domain"]
+    list_per_page = 50  # the usage column counts in each listed tenant's schema
+    search_fields = ["slug", "name", "schema_name", "domains__domain", "memberships__user__email"]
     # The name, plan, overrides and flags are edited here; status changes go through the
     # actions (and services).
     readonly_fields = tuple(field for field in TENANT_FIELDS if field != "name")
@@ -163,29 +233,97 @@ class TenantAdmin(AuditedModelAdmin):
     actions = ["suspend", "resume", "archive", "change_plan"]
 
     def get_queryset(self, request):
-        return super().get_queryset(request).exclude(schema_name="public")
+        return (
+            super()
+            .get_queryset(request)
+            .exclude(schema_name="public")
+            .annotate(
+                owner_email=_owner_email(),
+                primary_domain=_primary_domain(),
+                member_count=Count("memberships", filter=Q(memberships__is_active=True), distinct=True),
+                # Links as this operator reaches the platform (scheme, port): `{host}` is filled per row.
+                api_root_template=Value(f"{base_url(request, '{host}')}/api/v1/"),
+            )
+        )
 
     def get_urls(self):
-        view = self.admin_site.admin_view(self.audit_trail_view)
-        return [path("<uuid:object_id>/audit/", view, name="tenants_tenant_audit"), *super().get_urls()]
+        trail = self.admin_site.admin_view(self.audit_trail_view)
+        dashboard = self.admin_site.admin_view(self.dashboard_view)
+        return [
+            path("dashboard/", dashboard, name="tenants_dashboard"),
+            path("<uuid:object_id>/audit/", trail, name="tenants_tenant_audit"),
+            *super().get_urls(),
+        ]
+
+    def dashboard_view(self, request):
+        """The platform at a glance: tenants by status, sign-ups and provisioning per day,
+        top tenants by usage, failed jobs, leftover schemas."""
+        if not self.has_view_permission(request):
+            raise Http404
+        context = {
+            **self.admin_site.each_context(request),
+            **dashboard_context(),
+            "title": "Platform dashboard",
+            "opts": self.model._meta,
+            "audit_css": AUDIT_CSS,
+        }
+        return TemplateResponse(request, "admin/tenants/dashboard.html", context)
 
     def audit_trail_view(self, request, object_id):
-        """The tenant's own audit trail (it lives in the tenant's schema), read-only."""
+        """The tenant's own audit trail (it lives in the tenant's schema), read-only,
+        filtered (action family, object type, actor, dates) and paged."""
         tenant = self.get_object(request, str(object_id))
         if tenant is None or not self.has_view_permission(request, tenant):
             raise Http404
-        action = request.GET.get("action", "")
+        query = request.GET.copy()
+        if "action" in query and "family" not in query:  # `?action=tenant.` as links made before
+            query["family"] = query.pop("action")[0].rstrip(".")
+        filters = AuditFilterForm(query)
         with tenant_context(tenant):
-            events = list(audit_event_list().filter(action__startswith=action)[:200])
+            page = Paginator(filters.filter(audit_event_list()), 50).get_page(request.GET.get("page"))
+            events = [(event, changes_table(event.changes)) for event in page.object_list]
+        paging = query.copy()
+        paging.pop("page", None)
         context = {
             **self.admin_site.each_context(request),
             "title": f"Audit trail: {tenant.name}",
             "tenant": tenant,
             "events": events,
-            "prefixes": ["auth.", "membership.", "tenant."],
+            "page": page,
+            "filters": filters,
+            "query": paging.urlencode(),
             "opts": self.model._meta,
+            "audit_css": AUDIT_CSS,
         }
         return TemplateResponse(request, "admin/tenants/tenant/audit_trail.html", context)
+
+    @admin.display(description="API root", ordering="primary_domain")
+    def api_root(self, tenant):
+        host = getattr(tenant, "primary_domain", None) or tenant.primary_host
+        template = getattr(tenant, "api_root_template", None) or f"{public_base_url('{host}')}/api/v1/"
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', template.replace("{host}", host), host)
+
+    @admin.display(description="Slug")
+    def slug_and_host(self, tenant):
+        # Not the model field: its help text ("<slug>.<PUBLIC_DOMAIN>") is HTML to the admin.
+        return format_html(
+            "{} <small>(host {}, schema {})</small>", tenant.slug, tenant.primary_host, tenant.schema_name
+        )
+
+    @admin.display(description="Owner", ordering="owner_email")
+    def owner(self, tenant):
+        email = getattr(tenant, "owner_email", None)
+        if email is None:
+            owner = tenant.memberships.filter(role=Role.OWNER).select_related("user").first()
+            email = owner.user.email if owner else None
+        memberships = reverse("admin:accounts_membership_changelist") + f"?tenant__id__exact={tenant.pk}"
+        if not email:
+            return format_html('<a href="{}">none</a>', memberships)
+        return format_html('<a href="{}" title="Members; transfer ownership from there">{}</a>', memberships, email)
+
+    @admin.display(description="Members", ordering="member_count")
+    def members(self, tenant):
+        return tenant.member_count
 
     @admin.display(description="Usage")
     def usage(self, tenant):
@@ -197,6 +335,18 @@ class TenantAdmin(AuditedModelAdmin):
             ", ", "{}: {}", ((name.replace("_", " "), _readable(name, value)) for name, value in figures.items())
         )
 
+    @admin.display(description="Usage")
+    def usage_short(self, tenant):
+        """The usage figures, one short line each (members have their own column)."""
+        with tenant_context(tenant):
+            figures = tenant_usage(tenant)
+        shown = (
+            (name.removesuffix("_bytes").replace("_", " "), filesizeformat(value) if name.endswith("_bytes") else value)
+            for name, value in figures.items()
+            if name != "members"
+        )
+        return format_html_join(mark_safe("<br>"), '<span class="nowrap">{}: {}</span>', shown)
+
     @admin.display(description="Audit trail")
     def audit_link(self, tenant):
         return format_html('<a href="{}">View events</a>', reverse("admin:tenants_tenant_audit", args=[tenant.pk]))
@@ -207,7 +357,7 @@ class TenantAdmin(AuditedModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         if obj is None:
-            return [(None, {"fields": ["slug", "name", "owner_email"]})]
+            return [(None, {"fields": ["slug", "name", "owner_email", "owner_password", "extra_domains"]})]
         overrides = [*(f"module_{m}" for m in MODULES), *(f"quota_{q}" for q in QUOTAS)]
         flags = [f"flag_{name}" for name in Flag.objects.values_list("name", flat=True)]
         return [
@@ -238,11 +388,15 @@ class TenantAdmin(AuditedModelAdmin):
             slug=form.cleaned_data["slug"],
             name=form.cleaned_data["name"],
             owner_email=form.cleaned_data["owner_email"],
+            owner_password=form.cleaned_data["owner_password"] or None,
+            extra_domains=tuple(form.cleaned_data["extra_domains"]),
             actor=request.user,
         )
         obj.pk = result.tenant.pk
         obj._state.adding = False
-        note = f"Tenant ready at {result.host}; owner {result.owner.email}."
+        note = f"Tenant ready at {base_url(request, result.host)}/api/v1/; owner {result.owner.email}."
+        if extra := form.cleaned_data["extra_domains"]:
+            note += f" Also reached at: {', '.join(extra)}."
         if result.owner_password:
             note += f" Generated owner password (shown once): {result.owner_password}"
         self.message_user(request, note, messages.SUCCESS)
@@ -251,7 +405,17 @@ class TenantAdmin(AuditedModelAdmin):
         if change:
             super().save_related(request, form, formsets, change)
 
-    def _change_status(self, request, queryset, change):
+    def _change_status(self, request, queryset, change, question):
+        page = self.confirm_action(
+            request,
+            queryset,
+            action=change,
+            question=question,
+            button=f"Yes, {change}",
+            details={tenant.pk: f"now {tenant.status}" for tenant in queryset},
+        )
+        if page is not None:
+            return page
         done = 0
         for tenant in queryset:
             try:
@@ -261,18 +425,23 @@ class TenantAdmin(AuditedModelAdmin):
                 self.message_user(request, exc.message, messages.WARNING)
         if done:
             self.message_user(request, f"{change.capitalize()}: {done} tenant(s).", messages.SUCCESS)
+        return None
 
-    @admin.action(description="Suspend selected tenants (their API answers 403)")
+    @admin.action(description="Suspend selected tenants (their API answers 403)…")
     def suspend(self, request, queryset):
-        self._change_status(request, queryset, "suspend")
+        return self._change_status(
+            request, queryset, "suspend", "Suspend these tenants? Their users' requests will answer 403."
+        )
 
-    @admin.action(description="Resume selected tenants")
+    @admin.action(description="Resume selected tenants…")
     def resume(self, request, queryset):
-        self._change_status(request, queryset, "resume")
+        return self._change_status(request, queryset, "resume", "Resume these tenants? They will be served again.")
 
-    @admin.action(description="Archive selected tenants (their hosts answer 404)")
+    @admin.action(description="Archive selected tenants (their hosts answer 404)…")
     def archive(self, request, queryset):
-        self._change_status(request, queryset, "archive")
+        return self._change_status(
+            request, queryset, "archive", "Archive these tenants? Their hosts will answer 404; data is kept."
+        )
 
     @admin.action(description="Change the plan of selected tenants…")
     def change_plan(self, request, queryset):

@@ -39,3 +39,17 @@ class TenantSuspended(Forbidden):
 class RegistrationDisabled(NotFound):
     code = "registration_disabled"
     default_message = "Registration is disabled."
+
+
+class LeftoverSchemaNotFound(NotFound):
+    """No schema of that name is left over from a deleted tenant (it is unknown, the
+    public or template schema, or a live tenant's)."""
+
+    code = "leftover_schema_not_found"
+    field = "schema"
+
+
+class CitusUnavailable(ApplicationError):
+    """The database is not a Citus coordinator ready for distributed tenant schemas."""
+
+    code = "citus_unavailable"

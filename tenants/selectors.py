@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.cache import caches
+from django.db import connection
 from django.db.models import QuerySet
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
@@ -113,3 +114,41 @@ def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
         .select_related("tenant", "invited_by")
         .order_by("created_at")
     )
+
+
+def leftover_schema_list() -> list[str]:
+    """Schemas of deleted tenants that were kept (`delete_tenant` without `--drop-schema`):
+    those holding a `django_migrations` table, as every tenant schema does, that no tenant
+    row names. Not the public or template schema, nor PostgreSQL's own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT table_schema FROM information_schema.tables WHERE table_name = 'django_migrations'"
+            " AND table_schema NOT IN (%s, %s) AND table_schema NOT LIKE 'pg\\_%%' ORDER BY table_schema",
+            [get_public_schema_name(), settings.TENANT_TEMPLATE_SCHEMA],
+        )
+        schemas = [row[0] for row in cursor.fetchall()]
+    live = set(Tenant.objects.filter(schema_name__in=schemas).values_list("schema_name", flat=True))
+    return [schema for schema in schemas if schema not in live]
+
+
+def schema_pending_migrations(schema_name: str) -> list[str]:
+    """Migrations applied to the template schema but not to `schema_name`: what a kept
+    schema misses before it can serve again (`migrate_schemas --schema` applies them)."""
+    query = 'SELECT app, name FROM "{}".django_migrations'
+    with connection.cursor() as cursor:
+        cursor.execute(query.format(settings.TENANT_TEMPLATE_SCHEMA))
+        template = {f"{app}.{name}" for app, name in cursor.fetchall()}
+        cursor.execute(query.format(schema_name))
+        applied = {f"{app}.{name}" for app, name in cursor.fetchall()}
+    return sorted(template - applied)
+
+
+def schema_size(schema_name: str) -> int:
+    """Bytes on disk of every table (with indexes and TOAST) in `schema_name`."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0) FROM pg_class c"
+            " JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = %s AND c.relkind = 'r'",
+            [schema_name],
+        )
+        return int(cursor.fetchone()[0])

@@ -202,8 +202,13 @@ def test_flag_actions_turn_a_flag_on_and_off_for_everyone(
 ):
     flag = Flag.objects.create(name="new-ui")
     for action, expected in (("on_for_everyone", True), ("off_for_everyone", False), ("by_rules", False)):
+        selected = {"action": action, "_selected_action": [str(flag.pk)]}
+        before = Flag.objects.get(pk=flag.pk).everyone
+        page = operator_client.post("/admin/plans/flag/", selected)  # asks first, changes nothing
+        assert page.status_code == 200 and b'name="apply"' in page.content and b"new-ui" in page.content
+        assert Flag.objects.get(pk=flag.pk).everyone is before
         with django_capture_on_commit_callbacks(execute=True):
-            operator_client.post("/admin/plans/flag/", {"action": action, "_selected_action": [str(flag.pk)]})
+            operator_client.post("/admin/plans/flag/", {**selected, "apply": "1"})
         flag.refresh_from_db()
         assert flag.everyone is {"on_for_everyone": True, "off_for_everyone": False, "by_rules": None}[action]
         assert flag_enabled(tenant_a, "new-ui") is expected

@@ -16,6 +16,18 @@ from tenants.services import tenant_change_status
 from tenants.tasks import tenant_job_run
 
 
+def confirm(question: str, *, expected: str, yes: bool) -> None:
+    """Ask the operator to type `expected` unless `yes`; anything else aborts."""
+    if yes:
+        return
+    try:
+        answer = input(f"{question} Type {expected} to confirm: ")
+    except EOFError:
+        answer = ""
+    if answer.strip() != expected:
+        raise CommandError("Not confirmed; nothing deleted. Use --yes to skip the question.")
+
+
 class TenantCommand(ServiceCommand):
     """A command about tenants: application errors exit 1 with one line (ServiceCommand)."""
 
