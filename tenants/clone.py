@@ -16,6 +16,12 @@ Index and trigger definitions always qualify their table ("ON _template.t"); tha
 qualifier is removed. The statements are replayed with the new schema first on the
 search_path, so unqualified names land there.
 
+On Citus with schema-based sharding (docs/scaling.md) the new schema is distributed and
+its tables live on a worker, while the template stays on the coordinator. Each statement
+therefore names either the new schema's tables (Citus routes it to their worker) or
+coordinator objects only (sequence functions with literal arguments), never both; the
+template's rows reach the worker through Citus's INSERT ... SELECT.
+
 Anything this does not know how to copy (views, functions, serial columns in the
 template) is refused loudly rather than copied wrong.
 """
@@ -122,10 +128,15 @@ def _statements(cursor, template: str) -> list[str]:
         if cursor.fetchone()[0]:
             statements.append(f"INSERT INTO {_quote(table)} SELECT * FROM {source}.{_quote(table)}")  # noqa: S608
             if table in identity:
+                # The highest id is read from the template now (its rows change only with
+                # its migrations, which change the cache key), so the statement names no
+                # table: on Citus a statement naming the new (distributed) table is sent
+                # whole to the worker holding it, where the sequence functions cannot
+                # resolve names on the coordinator's search_path.
                 column = identity[table]
+                cursor.execute(f"SELECT max({_quote(column)}) FROM {source}.{_quote(table)}")  # noqa: S608
                 statements.append(
-                    f"SELECT setval(pg_get_serial_sequence({_quote(table)!r}, {column!r}), "  # noqa: S608
-                    f"(SELECT max({_quote(column)}) FROM {_quote(table)}))"
+                    f"SELECT setval(pg_get_serial_sequence({_quote(table)!r}, {column!r}), {int(cursor.fetchone()[0])})"
                 )
 
     cursor.execute("SELECT quote_ident(%s)", [template])

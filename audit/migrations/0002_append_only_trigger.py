@@ -9,5 +9,8 @@ class Migration(migrations.Migration):
     dependencies = [("audit", "0001_initial")]
 
     operations = [
-        migrations.RunSQL(guard_function(settings.AUDIT_RETENTION_DAYS) + guard_table("audit_auditevent"), unguard_table("audit_auditevent")),
+        migrations.RunSQL(
+            [guard_function(settings.AUDIT_RETENTION_DAYS), *guard_table("audit_auditevent")],
+            unguard_table("audit_auditevent"),
+        ),
     ]

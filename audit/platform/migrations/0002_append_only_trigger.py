@@ -10,6 +10,7 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.RunSQL(
-            guard_function(settings.AUDIT_RETENTION_DAYS) + guard_table("platform_audit_platformevent"), unguard_table("platform_audit_platformevent")
+            [guard_function(settings.AUDIT_RETENTION_DAYS), *guard_table("platform_audit_platformevent")],
+            unguard_table("platform_audit_platformevent"),
         ),
     ]
