@@ -1,7 +1,9 @@
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
+from django.http.request import validate_host
 from django_tenants.models import DomainMixin, TenantMixin
 from django_tenants.utils import get_public_schema_name
 
@@ -9,6 +11,15 @@ from django_tenants.utils import get_public_schema_name
 def tenant_host(slug: str) -> str:
     """The host every tenant gets, `<slug>.<PUBLIC_DOMAIN>`: the one place it is spelled."""
     return f"{slug}.{settings.PUBLIC_DOMAIN}"
+
+
+def host_refused(domain: str) -> str | None:
+    """Why Django's host check (ALLOWED_HOSTS) would refuse requests to `domain`, before
+    any tenant lookup, or None when it lets them through. A domain it refuses would be
+    stored and never served: provisioning and the admin refuse it with this line."""
+    if validate_host(domain, settings.ALLOWED_HOSTS):
+        return None
+    return f"{domain} is not in ALLOWED_HOSTS, so requests to it would be refused: add it there first."
 
 
 class TenantStatus(models.TextChoices):
@@ -63,5 +74,18 @@ class Domain(DomainMixin):
     class Meta:
         ordering = ["domain"]
 
+    def clean(self):
+        # The admin's forms (tenant inline, domain page) validate through here. A domain
+        # kept as it was is not judged again: a later ALLOWED_HOSTS must not lock the form.
+        super().clean()
+        domain = (self.domain or "").strip().lower()
+        unchanged = not self._state.adding and Domain.objects.filter(pk=self.pk, domain=domain).exists()
+        if domain and not unchanged and (problem := host_refused(domain)):
+            raise ValidationError({"domain": problem})
+
     def __str__(self):
         return self.domain
+
+
+# The migration ledger's model, defined beside its functions (tenants/ledger.py).
+from .ledger import SchemaLedger  # noqa: E402, F401

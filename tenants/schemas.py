@@ -10,14 +10,28 @@ Switching the connection into a schema is django-tenants' `tenant_context` /
 """
 
 from django.conf import settings
-from django.db import connection
+from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_exists
 
 from .clone import clone_schema
+from .ledger import ledger_copy, ledger_forget
 
 
 def template_schema() -> str:
     return settings.TENANT_TEMPLATE_SCHEMA
+
+
+def schema_create_on_coordinator(schema_name: str) -> None:
+    """Create a schema that never becomes a distributed schema (the template).
+
+    Under Citus's `citus.enable_schema_based_sharding` a new schema is distributed and
+    its tables live whole on one worker; the template must stay on the coordinator
+    beside `public`, or every clone would copy its rows from another node
+    (docs/scaling.md). Without Citus the setting is an unused placeholder.
+    """
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL citus.enable_schema_based_sharding = off")
+        cursor.execute(f"CREATE SCHEMA {connection.ops.quote_name(schema_name)}")
 
 
 def schema_clone_template(schema_name: str) -> None:
@@ -27,6 +41,7 @@ def schema_clone_template(schema_name: str) -> None:
             f'Template schema "{template_schema()}" is missing: run `python manage.py migrate_schemas` first.'
         )
     clone_schema(template_schema(), schema_name)
+    ledger_copy(template_schema(), schema_name)
 
 
 def schema_drop(schema_name: str) -> None:
@@ -34,3 +49,4 @@ def schema_drop(schema_name: str) -> None:
         return
     with connection.cursor() as cursor:
         cursor.execute(f'DROP SCHEMA "{schema_name}" CASCADE')
+    ledger_forget(schema_name)

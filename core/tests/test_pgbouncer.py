@@ -23,12 +23,14 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from django.db import connection
+from django.db import connection, connections
 
+from tenants.services import tenant_delete, tenant_provision
 from testing.helpers import PASSWORD
 from testing.processes import ROOT, child_env, free_port, gunicorn
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
+SLUGS = ("pgb-one", "pgb-two")
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 
 
@@ -86,10 +88,21 @@ def _stop(process, folder):
 
 
 @pytest.fixture(scope="module")
-def session_pool(platform):
+def session_pool(platform, django_db_blocker):
+    """pgbouncer in session pooling, and two committed tenants of this module's own
+    (their rows are written by the server, outside any test transaction)."""
     process, port, folder = _start("session")
+    with django_db_blocker.unblock():
+        made = [
+            tenant_provision(slug=slug, name=slug, owner_email=f"owner@{slug}.test", owner_password=PASSWORD).tenant
+            for slug in SLUGS
+        ]
     yield port
     _stop(process, folder)
+    with django_db_blocker.unblock():
+        connections.close_all()
+        for tenant in made:
+            tenant_delete(tenant=tenant, drop_schema=True)
 
 
 def _call(base, method, path, host, body=None, token=None):
@@ -121,19 +134,19 @@ def test_session_pooling_serves_two_tenants_interleaved_through_one_server_conne
     )
     with gunicorn(env) as base:
         tokens = {}
-        for slug in ("alpha", "beta"):
+        for slug in SLUGS:
             status, body = _call(
                 base,
                 "POST",
                 "/api/v1/auth/token/",
                 f"{slug}.localhost",
-                {"email": f"manager@{slug}.test", "password": PASSWORD},
+                {"email": f"owner@{slug}.test", "password": PASSWORD},
             )
             assert status == 200, body
             tokens[slug] = body["access"]
         made = []
         for round_ in range(8):
-            for slug in ("alpha", "beta"):
+            for slug in SLUGS:
                 host = f"{slug}.localhost"
                 status, tenant = _call(base, "GET", "/api/v1/tenant/", host, token=tokens[slug])
                 assert (status, tenant["slug"]) == (200, slug)
@@ -143,7 +156,7 @@ def test_session_pooling_serves_two_tenants_interleaved_through_one_server_conne
                 )
                 assert status == 201, product
                 made.append((slug, sku))
-        for slug in ("alpha", "beta"):
+        for slug in SLUGS:
             status, page = _call(
                 base,
                 "GET",

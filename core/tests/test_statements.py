@@ -40,7 +40,7 @@ def test_a_warm_authenticated_list_runs_only_count_and_select(tenant_a, api_clie
         warm[1].startswith("SELECT ")
         and 'AS "on_hand"' in warm[1]
         and 'FROM "inventory_product"' in warm[1]
-        and "LIMIT 3" in warm[1]
+        and " LIMIT " in warm[1]
     )
 
 
