@@ -17,6 +17,7 @@
 import datetime
 import decimal
 import uuid
+from collections.abc import Callable
 from datetime import timedelta
 
 from django.conf import settings
@@ -30,8 +31,27 @@ from core.tenancy import current_schema, in_public_schema
 from .models import AuditEvent
 from .platform.models import PlatformEvent, SecurityEvent
 from .sql import guard_function
+from .vocabulary import object_type_of, vocabulary_check
 
 REDACTED = "[redacted]"
+# Told of every record written to a tenant's trail, inside its transaction and in that
+# tenant's schema: `listener(record, target)`. Apps above register from their ready()
+# (events derives its domain events from here); audit never names them.
+_listeners: list[Callable[[AuditEvent, models.Model | None], None]] = []
+
+
+def audit_listener_register(listener: Callable[[AuditEvent, models.Model | None], None]) -> None:
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tenant_record(fields: dict, target: models.Model | None) -> AuditEvent:
+    record = AuditEvent.objects.create(**fields)
+    for listener in _listeners:
+        listener(record, target)
+    return record
+
+
 _SECRET_MARKERS = ("password", "token", "secret", "key", "hash", "otp")
 
 
@@ -78,11 +98,13 @@ def clean_changes(changes: dict | None) -> dict:
 def _fields(*, action, target, object_type, object_id, actor, changes) -> dict:
     meta = current_meta()
     actor = actor if getattr(actor, "is_authenticated", False) else None
+    object_type = object_type or (object_type_of(target) if target is not None else "")
+    vocabulary_check(action=action, object_type=object_type)
     return {
         "actor_id": actor.pk if actor else None,
         "actor_email": actor.email if actor else "",
         "action": action,
-        "object_type": object_type or (target._meta.label_lower if target is not None else ""),
+        "object_type": object_type,
         "object_id": object_id or (str(target.pk) if target is not None else ""),
         "changes": clean_changes(changes),
         "source": meta.source,
@@ -117,8 +139,8 @@ def audit_record(
         # The event belongs in the named tenant's own trail, written from another schema
         # (the admin and commands run in public): the one schema switch audit makes.
         with schema_context(tenant.schema_name):
-            return AuditEvent.objects.create(**fields)
-    return AuditEvent.objects.create(**fields)
+            return _tenant_record(fields, target)
+    return _tenant_record(fields, target)
 
 
 def security_event_record(*, kind: str, email: str = "", user=None, tenant=None, details: dict | None = None):
@@ -126,11 +148,13 @@ def security_event_record(*, kind: str, email: str = "", user=None, tenant=None,
     trail): the account concerned (`email` as tried, `user` when it exists), the host's
     tenant, and the request's IP, user agent and id."""
     meta = current_meta()
+    action, object_type = f"{SecurityEvent.PREFIX}{kind}", object_type_of(user) if user is not None else ""
+    vocabulary_check(action=action, object_type=object_type)
     return PlatformEvent.objects.create(
-        action=f"{SecurityEvent.PREFIX}{kind}",
+        action=action,
         actor_id=getattr(user, "pk", None),
         actor_email=(email or getattr(user, "email", "") or "")[:254],
-        object_type="accounts.user" if user is not None else "",
+        object_type=object_type,
         object_id=str(user.pk) if user is not None else "",
         changes=clean_changes(details),
         tenant_slug="" if tenant is None or tenant.is_public else tenant.slug,
@@ -152,10 +176,14 @@ def audit_purge() -> int:
     """Delete the current schema's audit rows older than AUDIT_RETENTION_DAYS: the only
     deletion the append-only trigger lets through. Returns how many were removed."""
     model = PlatformEvent if in_public_schema() else AuditEvent
+    # SET LOCAL, not set_config(): on Citus the trigger runs on the worker holding the
+    # tenant's rows, and only SET LOCAL commands reach it (with propagate_set_commands
+    # 'local'). Without Citus `citus.propagate_set_commands` is an unused placeholder.
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('tessera.audit_purge', 'on', true)")
+        cursor.execute("SET LOCAL citus.propagate_set_commands = 'local'")
+        cursor.execute("SET LOCAL tessera.audit_purge = 'on'")
     # The cutoff is the database's own clock, the one the trigger checks against.
     deleted, _ = model.objects.filter(at__lt=Now() - timedelta(days=settings.AUDIT_RETENTION_DAYS)).delete()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('tessera.audit_purge', 'off', true)")
+        cursor.execute("SET LOCAL tessera.audit_purge = 'off'")
     return deleted

@@ -100,7 +100,11 @@ def _evaluate(tenant: Tenant) -> Entitlements:
     return Entitlements(plan=plan.slug if plan else "", modules=frozenset(modules), quotas=quotas, flags=flags)
 
 
-def entitlements(tenant: Tenant) -> Entitlements:
+def entitlements(tenant: Tenant, *, fresh: bool = False) -> Entitlements:
+    """The tenant's evaluation, cached; `fresh`: computed from the rows as this
+    transaction sees them (a command reporting a change it has not committed yet)."""
+    if fresh:
+        return _evaluate(tenant)
     version = _version()
     if version is None:
         return _evaluate(tenant)

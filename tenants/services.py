@@ -23,11 +23,18 @@ from core.errors import ApplicationError
 from core.roles import Role
 from plans.services import default_plan, plan_for_signup, plan_get
 
-from .exceptions import DomainTaken, InvalidDomain, InvalidSlug, InvalidTenantTransition, TenantExists
+from .exceptions import (
+    DomainTaken,
+    InvalidDomain,
+    InvalidSlug,
+    InvalidTenantTransition,
+    LeftoverSchemaNotFound,
+    TenantExists,
+)
 from .metrics import measure_provisioning
-from .models import Domain, Tenant, TenantStatus, tenant_host
+from .models import Domain, Tenant, TenantStatus, host_refused, tenant_host
 from .schemas import schema_clone_template, schema_drop
-from .selectors import tenant_get
+from .selectors import leftover_schema_list, tenant_get
 from .slugs import schema_name_for, slug_problem
 
 # Serialises provisioning: slug/domain checks and the clone must not interleave.
@@ -62,6 +69,8 @@ def _clean_domain(domain: str) -> str:
     if domain == settings.TENANT_HEADER_HOST:
         # Kept free even while header routing is off, so turning it on takes no tenant's host.
         raise InvalidDomain(f"{domain} is the API host (TENANT_HEADER_HOST), where X-Tenant names the tenant.")
+    if problem := host_refused(domain):
+        raise InvalidDomain(problem)
     return domain
 
 
@@ -86,9 +95,36 @@ def tenant_slug_check(slug: str) -> None:
         raise TenantExists(f'A tenant with slug "{slug}" already exists.')
     if schema_exists(schema_name, case_sensitive=False):
         raise TenantExists(
-            f'Schema "{schema_name}" is left over from a deleted tenant; back it up and drop it '
-            f'(DROP SCHEMA "{schema_name}" CASCADE) or choose another slug.'
+            f'Schema "{schema_name}" is left over from a deleted tenant and still holds its data: '
+            f"choose another slug, or see `manage.py leftover_schemas` to re-attach it "
+            f"(`--attach {schema_name}`) or drop it (`--drop {schema_name}`)."
         )
+
+
+def tenant_domains_check(domains) -> list[str]:
+    """The extra domains cleaned (lowercase, no trailing dot, unique), or InvalidDomain /
+    DomainTaken: what provisioning would refuse, for forms to ask first."""
+    cleaned = list(dict.fromkeys(_clean_domain(domain) for domain in domains))
+    taken = list(Domain.objects.filter(domain__in=cleaned).values_list("domain", flat=True))
+    if taken:
+        raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
+    return cleaned
+
+
+def _owner_for(
+    *, owner: User | None, owner_email: str, owner_password: str | None, actor: User | None
+) -> tuple[User, bool, str | None]:
+    """`owner`, or the user with `owner_email`, created if new: (user, created, generated
+    password when one was made)."""
+    if owner is not None:
+        return owner, False, None
+    existing = user_get_by_email(owner_email)
+    if existing is not None:
+        return existing, False, None
+    generated = None
+    if owner_password is None:
+        generated = owner_password = secrets.token_urlsafe(12)
+    return user_create(email=owner_email, password=owner_password, actor=actor), True, generated
 
 
 @measure_provisioning
@@ -126,16 +162,9 @@ def tenant_provision(
         if taken:
             raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
 
-        generated = None
-        owner_created = False
-        if owner is None:
-            owner = user_get_by_email(owner_email)
-            if owner is None:
-                if owner_password is None:
-                    generated = owner_password = secrets.token_urlsafe(12)
-                owner = user_create(email=owner_email, password=owner_password, actor=actor)
-                owner_created = True
-
+        owner, owner_created, generated = _owner_for(
+            owner=owner, owner_email=owner_email, owner_password=owner_password, actor=actor
+        )
         chosen = plan_get(plan) if plan else default_plan()
         tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
         schema_clone_template(schema_name)
@@ -195,7 +224,8 @@ def tenant_update(*, tenant: Tenant, name: str, actor: User | None = None) -> Te
 def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = None) -> None:
     """Delete the tenant's row, domains and memberships; drop its schema only if asked.
 
-    Kept schemas stay for backup or inspection, and block re-using the slug until dropped.
+    Kept schemas stay for backup or inspection, and block re-using the slug until dropped
+    (`leftover_schema_drop`) or re-attached to a new tenant row (`tenant_attach`).
     """
     with schema_context(get_public_schema_name()):
         tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)
@@ -212,6 +242,87 @@ def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = Non
         tenant.delete()
         if drop_schema:
             schema_drop(schema_name)
+
+
+def _leftover_locked(schema_name: str) -> None:
+    """Take the provisioning lock (attach and drop must not race a provisioning that
+    checks the same name), then make sure `schema_name` is a leftover schema."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+    if schema_name not in leftover_schema_list():
+        raise LeftoverSchemaNotFound(
+            f'No schema "{schema_name}" is left over from a deleted tenant (`manage.py leftover_schemas` lists them).'
+        )
+
+
+@transaction.atomic
+def leftover_schema_drop(*, schema_name: str, actor: User | None = None) -> None:
+    """Drop a schema kept by `tenant_delete` and every row in it: it frees its slug."""
+    with schema_context(get_public_schema_name()):
+        _leftover_locked(schema_name)
+        audit_record(
+            action="tenant.deleted",
+            object_type="tenant",
+            object_id=schema_name,
+            actor=actor,
+            changes={"schema": [schema_name, None], "leftover": True},
+            platform=True,
+        )
+        schema_drop(schema_name)
+
+
+@transaction.atomic
+def tenant_attach(
+    *,
+    schema_name: str,
+    slug: str,
+    name: str,
+    owner_email: str,
+    owner_password: str | None = None,
+    extra_domains: tuple[str, ...] = (),
+    actor: User | None = None,
+    plan: str | None = None,
+) -> Provisioned:
+    """A tenant row, domains and owner for a schema kept by `tenant_delete`, so its data
+    is served again, as `tenant_provision` does for a cloned schema. The slug may be the
+    schema's own name (hyphens for underscores) or any free one. Memberships other than
+    the owner's were deleted with the tenant: the owner invites the others again."""
+    problem = slug_problem(slug)
+    if problem:
+        raise InvalidSlug(problem)
+    name = _clean_name(name)
+    host = tenant_host(slug)
+    domains = [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
+    with schema_context(get_public_schema_name()):
+        _leftover_locked(schema_name)
+        if schema_name_for(slug) != schema_name:
+            tenant_slug_check(slug)
+        elif Tenant.objects.filter(slug=slug).exists():
+            raise TenantExists(f'A tenant with slug "{slug}" already exists.')
+        taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
+        if taken:
+            raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
+        owner, owner_created, generated = _owner_for(
+            owner=None, owner_email=owner_email, owner_password=owner_password, actor=actor
+        )
+        chosen = plan_get(plan) if plan else default_plan()
+        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
+        Domain.objects.bulk_create(
+            [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
+        )
+        _lifecycle_event(
+            "tenant.provisioned",
+            tenant,
+            actor,
+            {
+                "name": [None, name],
+                "owner": [None, owner.email],
+                "domains": [None, domains],
+                "attached_schema": [None, schema_name],
+            },
+        )
+        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=actor)
+    return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
 
 
 @dataclass(frozen=True)

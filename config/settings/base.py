@@ -4,6 +4,7 @@ Everything comes from environment variables (django-environ) with development
 defaults; `production.py` removes the defaults that must never reach production.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,17 @@ if TENANT_HEADER_ROUTING:
     if TENANT_HEADER_HOST not in ALLOWED_HOSTS:
         ALLOWED_HOSTS.append(TENANT_HEADER_HOST)
 ENABLE_REGISTRATION = env.bool("ENABLE_REGISTRATION", default=True)
+# Other names of the public host, e.g. 127.0.0.1 in development (local.py): a request to
+# one is served as if sent to PUBLIC_DOMAIN (tenants.middleware), and is an allowed host.
+PUBLIC_HOST_ALIASES = [host.strip().lower() for host in env.list("PUBLIC_HOST_ALIASES", default=[])]
+ALLOWED_HOSTS.extend(host for host in PUBLIC_HOST_ALIASES if host not in ALLOWED_HOSTS)
+# How links to the platform's hosts are written where no request says it (e-mails sent
+# by commands, tasks or the admin, `provision_tenant`'s output): scheme and port.
+# Development (local.py) defaults to http and 8000; elsewhere https and no port.
+PUBLIC_URL_SCHEME = env("PUBLIC_URL_SCHEME", default="https")
+PUBLIC_URL_PORT = env.int("PUBLIC_URL_PORT", default=None)
+if PUBLIC_URL_SCHEME not in ("http", "https"):
+    raise ImproperlyConfigured(f'PUBLIC_URL_SCHEME must be "http" or "https", not "{PUBLIC_URL_SCHEME}".')
 
 # --- Applications -------------------------------------------------------------------
 # `tenants` comes before `django_tenants` so that its `migrate_schemas`/`migrate`
@@ -67,6 +79,8 @@ SHARED_APPS = [
     "core",
     # Celery tasks waiting for the broker: one table, in public.
     "core.outbox",
+    # Which tenants have events to dispatch: one table, in public (events/queue).
+    "events.queue",
 ]
 TENANT_APPS = [
     "core",
@@ -74,6 +88,7 @@ TENANT_APPS = [
     "documents",
     "reports",
     "audit",
+    "events",
 ]
 INSTALLED_APPS = SHARED_APPS + [app for app in TENANT_APPS if app not in SHARED_APPS]
 
@@ -112,6 +127,8 @@ MIDDLEWARE = [
     "core.database.WriteTransactionMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Unknown paths under /api/ answer JSON even with DEBUG on (after APPEND_SLASH's turn).
+    "core.views.ApiNotFoundMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -142,6 +159,10 @@ DATABASES = {"default": env.db("DATABASE_URL", default="postgres://postgres@127.
 # django-tenants' backend, setting the search_path and pinging the server only when
 # needed (core/postgresql/base.py).
 DATABASES["default"]["ENGINE"] = "core.postgresql"
+# A socket directory given as `?host=/path` (the embedded server's URL, scripts/dev.py)
+# goes where dbshell's psql looks too, not only the driver.
+if not DATABASES["default"]["HOST"] and DATABASES["default"].get("OPTIONS", {}).get("host"):
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 # A new connection per request costs far more than the tenant routing itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -182,6 +203,8 @@ if not DB_POOL_MODE:
     )
 _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=5))
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Tenant schemas `migrate_schemas` migrates at once, each in a process of its own.
+MIGRATION_PROCESSES = env.int("MIGRATION_PROCESSES", default=min(4, os.cpu_count() or 1))
 
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -370,6 +393,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 # How often the tasks kept in the outbox while the broker was down are sent (seconds).
 OUTBOX_DRAIN_SECONDS = env.int("OUTBOX_DRAIN_SECONDS", default=30)
+# Events and webhooks (events/): how often beat looks for tenants with events or retries
+# due (a commit also kicks the dispatcher at once; this is the backstop).
+EVENTS_DISPATCH_SECONDS = env.float("EVENTS_DISPATCH_SECONDS", default=5.0)
 # The schedule, UTC, in one place (README "Background jobs"). Each per-tenant job is a
 # fan-out (tenants.tasks.jobs_fan_out): one task per active tenant, spread over the
 # job's window (JOB_SPREAD_SECONDS) so tenants do not all hit the database at once.
@@ -392,7 +418,23 @@ CELERY_BEAT_SCHEDULE = {
     # The public schema's own cleanup: tokens, platform events, keys.
     "platform-cleanup": {"task": "tenants.tasks.platform_cleanup", "schedule": crontab(hour=2, minute=0)},
     "drain-task-outbox": {"task": "core.outbox.tasks.outbox_drain", "schedule": float(OUTBOX_DRAIN_SECONDS)},
+    "dispatch-events": {"task": "events.tasks.events_dispatch_due", "schedule": EVENTS_DISPATCH_SECONDS},
 }
+# Webhook deliveries (events.services). Seconds to wait after each failed attempt, each
+# varied by +-20% (jitter); when the list is spent the delivery has failed, the endpoint
+# is disabled and its tenant's admins e-mailed. The default adds up to about a day.
+WEBHOOKS_RETRY_SCHEDULE = [
+    float(seconds)
+    for seconds in env.list(
+        "WEBHOOKS_RETRY_SCHEDULE", default=["10", "60", "300", "1800", "3600", "7200", "14400", "28800", "28800"]
+    )
+]
+# Outbound HTTP (events.outbound): connect and read timeouts (seconds) and how much of a reply is kept.
+WEBHOOKS_TIMEOUT_SECONDS = env.float("WEBHOOKS_TIMEOUT_SECONDS", default=10.0)
+WEBHOOKS_RESPONSE_MAX_BYTES = env.int("WEBHOOKS_RESPONSE_MAX_BYTES", default=4096)
+# Off everywhere but development and tests: lets webhook URLs use http:// and private or
+# loopback addresses (a receiver on 127.0.0.1). production.py refuses to start with it.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
 # The plan a tenant gets when provisioning or sign-up names none (plans.Plan slug).
 DEFAULT_PLAN = env("DEFAULT_PLAN", default="team")
 # Each tenant's API rate from its plan (plans.throttles); the test settings turn it off,
@@ -427,6 +469,9 @@ MEDIA_ROOT = env("MEDIA_ROOT", default=str(BASE_DIR / "media"))
 MAX_UPLOAD_BYTES = env.int("MAX_UPLOAD_BYTES", default=25 * 1024 * 1024)
 DOWNLOAD_URL_TTL = env.int("DOWNLOAD_URL_TTL", default=300)
 AUDIT_RETENTION_DAYS = env.int("AUDIT_RETENTION_DAYS", default=365)
+# An audit action or object type missing from audit/vocabulary.py: an error raised
+# (development, tests) or logged (production, where the record is still written).
+AUDIT_STRICT_VOCABULARY = env.bool("AUDIT_STRICT_VOCABULARY", default=False)
 # Documents' blobs (documents.storage): the filesystem under MEDIA_ROOT, or an
 # S3-compatible store. Either way the storage must overwrite, never rename: a blob's
 # name is its content's hash. S3 links are presigned by the store for DOWNLOAD_URL_TTL.
@@ -519,6 +564,12 @@ LOGGING: dict[str, Any] = {
     },
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
     "loggers": {
+        # Django's own defaults give `django` a console handler of its own (with DEBUG on)
+        # beside the root's: every record twice, unredacted. Here it only propagates.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # A 4xx is a line of tessera.access already (status, route, tenant, user); Django
+        # would add "Not Found: /path". Server errors still come, with their traceback.
+        "django.request": {"level": "ERROR"},
         "django.db.backends": {"level": "WARNING"},
         # runserver's own request line repeats tessera.access, with the query string:
         # through our handler (redacted), and only for its errors.

@@ -33,6 +33,11 @@ if not SECURE_HSTS_PRELOAD:
 if METRICS_TOKEN and len(METRICS_TOKEN) < 32:
     raise ImproperlyConfigured("METRICS_TOKEN must be at least 32 characters (or unset: no metrics).")
 
+# Webhooks go to public HTTPS addresses only (events.delivery): never to this network.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=False)
+if WEBHOOKS_ALLOW_PRIVATE:
+    raise ImproperlyConfigured("WEBHOOKS_ALLOW_PRIVATE is for development and tests; production refuses it.")
+
 # One JSON object a line for the log shipper, unless LOG_FORMAT=plain.
 LOG_FORMAT = log_format("json")
 LOGGING["handlers"]["console"]["formatter"] = LOG_FORMAT

@@ -7,7 +7,7 @@ import tempfile
 import uuid
 
 from .base import *  # noqa: F403
-from .base import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, JOB_SPREAD_SECONDS, REST_FRAMEWORK, STORAGES, env
+from .base import CACHES, CELERY_BROKER_TRANSPORT_OPTIONS, DATABASES, JOB_SPREAD_SECONDS, REST_FRAMEWORK, STORAGES, env
 
 DEBUG = False
 # Argon2 stays the default hasher in production; in tests its cost would dominate.
@@ -20,6 +20,16 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 TEST_RUN_ID = env("TEST_RUN_ID", default=uuid.uuid4().hex[:8])
 for _alias, _cache in CACHES.items():
     _cache["KEY_PREFIX"] = f"test-{TEST_RUN_ID}:{_alias}"
+
+# CITUS_DATABASE_URL: the suite runs on that Citus coordinator instead (testing/citus.py,
+# docs/scaling.md). Children a test starts (servers, workers) follow through DATABASE_URL.
+CITUS_DATABASE_URL = env("CITUS_DATABASE_URL", default="")
+if CITUS_DATABASE_URL:
+    # Children get the coordinator as DATABASE_URL (testing.processes names the test
+    # database in it) and no CITUS_DATABASE_URL, which would name the database again.
+    os.environ["DATABASE_URL"] = os.environ.pop("CITUS_DATABASE_URL")
+    _citus = env.db_url_config(CITUS_DATABASE_URL)
+    DATABASES["default"].update({key: _citus[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")})
 
 # Tests exercise throttling on purpose with their own rates; the defaults must not trip
 # while the suite logs in hundreds of times from one address. A server a test starts
@@ -54,3 +64,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # Tests make hundreds of calls a minute as one tenant; plans/tests/test_quotas.py turns
 # the per-tenant API rate back on to test it.
 TENANT_API_RATE_LIMIT = False
+
+# Webhook receivers in tests listen on 127.0.0.1 over plain HTTP; the tests of the
+# URL rules turn this off again. A worker a test starts inherits it.
+WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True)
+
+# A name missing from audit/vocabulary.py fails loudly here (only logged in production).
+AUDIT_STRICT_VOCABULARY = True

@@ -29,6 +29,9 @@ from accounts.tokens import tokens_issue
 from audit.models import AuditEvent
 from core.roles import Role
 from documents import services as documents
+from events import selectors as events_selectors
+from events import services as events
+from events.tests.helpers import webhooks_on
 from inventory import services as inventory
 from inventory.models import Product, Supplier, Warehouse
 
@@ -57,7 +60,7 @@ def _documented_routes(urlconf: str) -> dict[str, dict[str, bool]]:
 
 
 @pytest.fixture
-def tenant_a_objects(tenant_a, platform):
+def tenant_a_objects(tenant_a, tenant_b, platform):
     """One object of every tenant-A resource, each carrying the marker where it can."""
     owner = platform.user(tenant_a, Role.OWNER)
     with tenant_context(tenant_a):
@@ -78,9 +81,18 @@ def tenant_a_objects(tenant_a, platform):
         )
         level = product.stock_levels.get()
         event = AuditEvent.objects.order_by("-at").first()
+    # Both tenants have webhooks, so B's owner reaches the views and is refused A's.
+    webhooks_on(tenant_a)
+    webhooks_on(tenant_b)
+    with tenant_context(tenant_a):
+        webhook = events.webhook_create(
+            url="https://93.184.215.14/a-only", event_types=["product.created"], actor=owner
+        )
+        events.events_sequence()
+        domain_event = events_selectors.event_list().last()
     membership = Membership.objects.filter(tenant=tenant_a).first()
-    objects = (warehouse, supplier, product, movement, request, level, document, event, membership)
-    ids = [str(obj.pk) for obj in objects]
+    objects = (warehouse, supplier, product, movement, request, level, document, event, membership, webhook)
+    ids = [str(obj.pk) for obj in objects] + [str(domain_event.id)]
     return ids
 
 

@@ -60,9 +60,10 @@ def test_anonymous_callers_get_401_before_any_module_answer(free):
     assert api_client(tenant).get("/api/v1/documents/").status_code == 401
 
 
-def test_features_endpoint_shows_the_evaluated_plan(free):
+def test_features_endpoint_shows_the_evaluated_plan(free, django_capture_on_commit_callbacks):
     tenant, client = free
-    tenant_plan_change(tenant=tenant, overrides={"quotas": {"products": 5, "warehouses": None}})
+    with django_capture_on_commit_callbacks(execute=True):
+        tenant_plan_change(tenant=tenant, overrides={"quotas": {"products": 5, "warehouses": None}})
     body = client.get("/api/v1/features/").json()
     assert body["plan"] == "free" and body["modules"] == ["inventory"]
     assert body["quotas"]["products"] == 5 and body["quotas"]["warehouses"] is None

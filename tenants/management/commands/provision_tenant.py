@@ -1,5 +1,7 @@
-from django.conf import settings
+import json
+import shlex
 
+from core.http import public_base_url
 from tenants.services import tenant_provision
 
 from ._base import TenantCommand
@@ -25,11 +27,26 @@ class Command(TenantCommand):
             extra_domains=tuple(options["domain"]),
             plan=options["plan"],
         )
-        self.stdout.write(self.style.SUCCESS(f"Provisioned {result.tenant.slug}: http://{result.host}"))
+        base = public_base_url(result.host)
+        self.stdout.write(self.style.SUCCESS(f"Provisioned {result.tenant.slug}: {base}/api/v1/"))
         owner = f"Owner: {result.owner.email}" + (" (new user)" if result.owner_created else " (existing user)")
         self.stdout.write(owner)
         self.stdout.write(f"Plan: {result.tenant.plan.slug if result.tenant.plan else 'none'}")
         if result.owner_password:
             self.stdout.write(f"Generated owner password (shown once): {result.owner_password}")
-        if settings.PUBLIC_DOMAIN == "localhost":
-            self.stdout.write(f"Try: curl -H 'Host: {result.host}' http://127.0.0.1:8000/api/v1/tenant/")
+        password = result.owner_password or options["owner_password"] or "<the owner's password>"
+        self.stdout.write("Try it (a token, then a call with it):")
+        for line in try_it_commands(base, result.owner.email, password):
+            self.stdout.write(f"  {line}")
+
+
+def try_it_commands(base: str, email: str, password: str) -> list[str]:
+    """Shell lines that sign the owner in on the tenant's host and call the API with
+    the access token: a first call that works, not one that answers 401."""
+    credentials = shlex.quote(json.dumps({"email": email, "password": password}))
+    extract = shlex.quote('import json,sys; print(json.load(sys.stdin)["access"])')
+    return [
+        f"TOKEN=$(curl -s {base}/api/v1/auth/token/ -H 'Content-Type: application/json' -d {credentials}"
+        f" | python3 -c {extract})",
+        f'curl -s {base}/api/v1/tenant/ -H "Authorization: Bearer $TOKEN"',
+    ]

@@ -3,6 +3,7 @@ from django.db import transaction
 
 from accounts.selectors import membership_exists, user_get_by_email
 from accounts.services import membership_create, user_create
+from core.http import public_base_url
 from core.roles import Role
 from tenants.demo import demo_data_seed
 from tenants.models import tenant_host
@@ -12,7 +13,8 @@ from tenants.services import tenant_provision
 from ._base import TenantCommand
 
 DEMO_PASSWORD = "tessera-demo-2026"
-DEMO_TENANTS = {"acme": "Acme Corporation", "globex": "Globex Industries"}
+# Two plans to compare: acme has every module (webhooks included), globex the default.
+DEMO_TENANTS = {"acme": ("Acme Corporation", "business"), "globex": ("Globex Industries", "team")}
 OPERATOR_EMAIL = "operator@tessera.test"
 # One person in both tenants, to try /auth/switch/.
 SHARED_MEMBER_EMAIL = "alex@demo.test"
@@ -24,7 +26,7 @@ class Command(TenantCommand):
     def run(self, *args, **options):
         with transaction.atomic():
             operator = user_get_by_email(OPERATOR_EMAIL) or user_create(
-                email=OPERATOR_EMAIL, password=DEMO_PASSWORD, full_name="Platform Operator", is_staff=True
+                email=OPERATOR_EMAIL, password=DEMO_PASSWORD, full_name="Pat Operator", is_staff=True
             )
             if not operator.is_superuser:
                 operator.is_superuser = True
@@ -32,11 +34,11 @@ class Command(TenantCommand):
             shared = user_get_by_email(SHARED_MEMBER_EMAIL) or user_create(
                 email=SHARED_MEMBER_EMAIL, password=DEMO_PASSWORD, full_name="Alex Both"
             )
-            for slug, name in DEMO_TENANTS.items():
+            for slug, (name, plan) in DEMO_TENANTS.items():
                 tenant = tenant_get(slug=slug)
                 if tenant is None:
                     tenant = tenant_provision(
-                        slug=slug, name=name, owner_email=f"owner@{slug}.test", owner_password=DEMO_PASSWORD
+                        slug=slug, name=name, owner_email=f"owner@{slug}.test", owner_password=DEMO_PASSWORD, plan=plan
                     ).tenant
                 for role in (Role.ADMIN, Role.MANAGER, Role.MEMBER, Role.VIEWER):
                     email = f"{role}@{slug}.test"
@@ -51,11 +53,9 @@ class Command(TenantCommand):
         self._print_logins()
 
     def _print_logins(self):
-        port = ":8000" if settings.PUBLIC_DOMAIN == "localhost" else ""
         self.stdout.write(self.style.SUCCESS("Demo ready. Every demo user's password: " + DEMO_PASSWORD))
-        self.stdout.write(f"  admin site   http://{settings.PUBLIC_DOMAIN}{port}/admin/   {OPERATOR_EMAIL}")
-        for slug in DEMO_TENANTS:
-            host = f"{tenant_host(slug)}{port}"
+        self.stdout.write(f"  admin site   {public_base_url(settings.PUBLIC_DOMAIN)}/admin/   {OPERATOR_EMAIL}")
+        for slug, (_, plan) in DEMO_TENANTS.items():
             logins = ", ".join(f"{role}@{slug}.test" for role in Role.values)
-            self.stdout.write(f"  {slug:<12} http://{host}/api/v1/   {logins}")
+            self.stdout.write(f"  {slug:<12} {public_base_url(tenant_host(slug))}/api/v1/   {logins} ({plan} plan)")
         self.stdout.write(f"  both tenants {SHARED_MEMBER_EMAIL} (member)")

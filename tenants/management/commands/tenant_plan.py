@@ -56,7 +56,7 @@ class Command(TenantCommand):
                 tenant_plan_change(tenant=tenant, plan=plan, overrides=overrides)
             for name, state in flags.items():
                 flag_tenant_set(name=name, tenant=tenant, state=state)
-        now = entitlements(tenant)
+        now = entitlements(tenant, fresh=True)
         self.stdout.write(f"{tenant.slug}: plan {now.plan or 'none'}, overrides {tenant.overrides or {}}")
         self.stdout.write(f"  modules: {', '.join(sorted(now.modules)) or 'none'}")
         limits = (f"{name} {'unlimited' if now.quota(name) is None else now.quota(name)}" for name in QUOTAS)
