@@ -13,6 +13,15 @@ from rest_framework import serializers
 
 
 class _StringOnly:
+    def run_validation(self, data=serializers.empty):
+        # The schema's maxLength counts what was sent; DRF trims whitespace first, so a
+        # value over the limit only by its surrounding whitespace would pass: refuse it
+        # as sent (found by the fuzzer).
+        max_length = getattr(self, "max_length", None)
+        if isinstance(data, str) and max_length is not None and len(data) > max_length:
+            self.fail("max_length", max_length=max_length)
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")

@@ -50,7 +50,8 @@ expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "41
 # Where schema-valid is not enough to be accepted, and the 400 names the field: a body
 # that names objects by id (which must exist in this tenant), a movement kind's
 # warehouses (receipt needs to_warehouse...), a password or an e-mailed token that
-# must be the right one. These may answer 400 to schema-valid data; every other check
+# must be the right one, a webhook URL (https, and a public address when resolved: no
+# schema says that) and the event a redelivery names. These may answer 400 to schema-valid data; every other check
 # still runs on them, and every other operation must accept what its schema allows.
 [[operations]]
 include-operation-id = [
@@ -60,6 +61,9 @@ include-operation-id = [
     "purchase_requests_partial_update",
     "purchase_requests_receive_create",
     "stock_movements_create",
+    "webhooks_create",
+    "webhooks_partial_update",
+    "webhooks_redeliver_create",
 ]
 checks.positive_data_acceptance.expected-statuses = ["2xx", "3xx", "400", "401", "403", "404", "409", "422", "429"]
 

@@ -1,5 +1,4 @@
 import django_filters
-from django.core.exceptions import ValidationError
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 
@@ -25,23 +24,16 @@ class VocabularyChoiceFilter(django_filters.ChoiceFilter):
         super().__init__(*args, choices=[(value, value) for value in values], **kwargs)
 
 
-def _action_prefix_check(value: str) -> None:
-    if not any(action.startswith(value) for action in ACTIONS):
-        raise ValidationError(
-            f"No action starts with {value}; the families are: {', '.join(f'{f}.' for f in sorted(ACTION_FAMILIES))}.",
-            code="invalid",
-        )
-
-
 class AuditEventFilter(FilterSet):
     actor = UUIDFilter(field_name="actor_id", help_text="Actor's user id.")
     actor_email = django_filters.CharFilter(field_name="actor_email", lookup_expr="iexact")
     action = VocabularyChoiceFilter(values=sorted(ACTIONS), help_text="Exact action, e.g. membership.changed.")
-    action_prefix = django_filters.CharFilter(
+    # A family with its dot (`auth.`): an enum in the schema, so a client sees every one.
+    action_prefix = VocabularyChoiceFilter(
+        values=[f"{family}." for family in sorted(ACTION_FAMILIES)],
         field_name="action",
         lookup_expr="startswith",
-        validators=[_action_prefix_check],
-        help_text=f"The start of an action, e.g. auth. or membership.; families: {', '.join(sorted(ACTION_FAMILIES))}.",
+        help_text="A family of actions, e.g. auth. or membership.",
     )
     object_type = VocabularyChoiceFilter(values=sorted(OBJECT_TYPES), help_text="e.g. purchase_request.")
     source = VocabularyChoiceFilter(values=list(SOURCES))

@@ -1,10 +1,18 @@
 """Input serializers validate (and name the field in error); output serializers render."""
 
+import re
+
+from django.core.validators import RegexValidator
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from core.serializers import BooleanField, ModelSerializer, QuerySerializer, StringField
 from events.catalog import EVENT_TYPES
 from events.models import URL_MAX_LENGTH, Delivery, DeliveryAttempt, DeliveryStatus, Event, WebhookEndpoint
+
+# One or more known event types, comma-separated (also the OpenAPI pattern of ?type=).
+_ONE_TYPE = "(?:" + "|".join(re.escape(name) for name in sorted(EVENT_TYPES)) + ")"
+TYPES_PATTERN = rf"^{_ONE_TYPE}(?:,{_ONE_TYPE})*$"
 
 
 class EventSerializer(ModelSerializer):
@@ -23,6 +31,7 @@ class EventSerializer(ModelSerializer):
         read_only_fields = fields
 
 
+@extend_schema_serializer(many=False)  # the list action answers one page object, not an array
 class EventPageSerializer(serializers.Serializer):
     results = EventSerializer(many=True)
     next_cursor = serializers.CharField(
@@ -32,10 +41,18 @@ class EventPageSerializer(serializers.Serializer):
 
 
 class EventListQuerySerializer(QuerySerializer):
-    type = StringField(required=False, help_text="Event types, comma-separated: product.created,product.updated.")
+    type = StringField(
+        required=False,
+        validators=[RegexValidator(TYPES_PATTERN, "Unknown event type(s): see GET /api/v1/events/types/.")],
+        help_text="Event types, comma-separated: product.created,product.updated.",
+    )
     occurred_after = serializers.DateTimeField(required=False, help_text="At or after this time (ISO 8601).")
     occurred_before = serializers.DateTimeField(required=False, help_text="Before this time (ISO 8601).")
-    cursor = StringField(required=False, help_text="next_cursor of a previous page.")
+    cursor = StringField(
+        required=False,
+        validators=[RegexValidator(r"^[0-9]{1,18}$", "Not a cursor this API gave.")],
+        help_text="next_cursor of a previous page.",
+    )
     page_size = serializers.IntegerField(required=False, min_value=1, max_value=200, default=50)
 
     def validate_type(self, value: str) -> list[str]:
@@ -82,7 +99,10 @@ class WebhookCreatedSerializer(WebhookSerializer):
 class WebhookInputSerializer(serializers.Serializer):
     url = StringField(max_length=URL_MAX_LENGTH, help_text="https, on a public address.")
     event_types = serializers.ListField(
-        child=StringField(max_length=64), max_length=len(EVENT_TYPES), help_text="See GET /api/v1/events/types/."
+        child=serializers.ChoiceField(choices=sorted(EVENT_TYPES)),
+        min_length=1,
+        max_length=len(EVENT_TYPES),
+        help_text="See GET /api/v1/events/types/.",
     )
     description = StringField(max_length=200, required=False, allow_blank=True, default="")
     is_active = BooleanField(required=False, default=True)
@@ -90,7 +110,12 @@ class WebhookInputSerializer(serializers.Serializer):
 
 class WebhookUpdateSerializer(serializers.Serializer):
     url = StringField(max_length=URL_MAX_LENGTH, required=False)
-    event_types = serializers.ListField(child=StringField(max_length=64), max_length=len(EVENT_TYPES), required=False)
+    event_types = serializers.ListField(
+        child=serializers.ChoiceField(choices=sorted(EVENT_TYPES)),
+        min_length=1,
+        max_length=len(EVENT_TYPES),
+        required=False,
+    )
     description = StringField(max_length=200, required=False, allow_blank=True)
     is_active = BooleanField(required=False, help_text="true re-enables a disabled endpoint.")
 

@@ -239,3 +239,24 @@ def test_redeliver_and_replay_queue_deliveries_in_order(api_client_for, tenant_a
     assert client.post(f"/api/v1/webhooks/{hook_id}/redeliver/", {"event": hook_id}).status_code == 400
     log = client.get(f"/api/v1/webhooks/{hook_id}/deliveries/").json()["results"]
     assert [(d["event"], d["status"], d["manual"]) for d in log] == [(event["id"], "pending", True)]
+
+
+@pytest.mark.parametrize("path", ["events", "webhooks"])
+def test_a_malformed_id_is_a_404_not_a_lookup(api_client_for, tenant_a, path):
+    """Found by the fuzzer: 36 characters of hex and dashes used to reach the lookup
+    and fail there (a 500); the URLconf now takes only well-formed UUIDs."""
+    webhooks_on(tenant_a)
+    client = api_client_for(tenant_a, Role.ADMIN)
+    response = client.get(f"/api/v1/{path}/0A3be024--7430-8d-7c2Cdb4DbB3316-dd5/")
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+@pytest.mark.parametrize(
+    "query, ok",
+    [("product.created", True), ("product.created,supplier.deleted", True), ("0", False), ("product.created,", False)],
+)
+def test_the_type_filter_takes_known_types_only(api_client_for, tenant_a, query, ok):
+    response = api_client_for(tenant_a, Role.ADMIN).get("/api/v1/events/", {"type": query})
+    assert response.status_code == (200 if ok else 400)
+    if not ok:
+        assert "type" in response.json()
