@@ -146,39 +146,54 @@ def tenant_provision(
     The owner is `owner`, or the user with `owner_email`, created if new (with
     `owner_password`, or a generated one that is returned once).
     """
-    problem = slug_problem(slug)
-    if problem:
-        raise InvalidSlug(problem)
-    name = _clean_name(name)
+    name, host, domains = _names_checked(slug=slug, name=name, extra_domains=extra_domains)
     schema_name = schema_name_for(slug)
-    host = tenant_host(slug)
-    domains = [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
 
     with schema_context(get_public_schema_name()):
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
         tenant_slug_check(slug)  # under the lock: a concurrent provisioning cannot take it meanwhile
-        taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
-        if taken:
-            raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
-
+        _domains_free(domains)
         owner, owner_created, generated = _owner_for(
             owner=owner, owner_email=owner_email, owner_password=owner_password, actor=actor
         )
-        chosen = plan_get(plan) if plan else default_plan()
-        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
+        tenant = _tenant_row(schema_name=schema_name, slug=slug, name=name, plan=plan)
         schema_clone_template(schema_name)
-        Domain.objects.bulk_create(
-            [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
-        )
-        _lifecycle_event(
-            "tenant.provisioned",
-            tenant,
-            actor,
-            {"name": [None, name], "owner": [None, owner.email], "domains": [None, domains]},
-        )
-        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=actor)
+        _tenant_open(tenant=tenant, owner=owner, host=host, domains=domains, actor=actor)
     return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
+
+
+def _names_checked(*, slug: str, name: str, extra_domains) -> tuple[str, str, list[str]]:
+    """A new tenant row's slug checked, its name cleaned, and its host and domains (the
+    host first): what provisioning and attaching a kept schema both start from."""
+    problem = slug_problem(slug)
+    if problem:
+        raise InvalidSlug(problem)
+    host = tenant_host(slug)
+    return _clean_name(name), host, [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
+
+
+def _domains_free(domains: list[str]) -> None:
+    taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
+    if taken:
+        raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
+
+
+def _tenant_row(*, schema_name: str, slug: str, name: str, plan: str | None) -> Tenant:
+    chosen = plan_get(plan) if plan else default_plan()
+    return Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
+
+
+def _tenant_open(*, tenant: Tenant, owner: User, host: str, domains: list[str], actor, **recorded) -> None:
+    """The tenant's domains, its `tenant.provisioned` event (with `recorded` changes
+    beside name, owner and domains) and the owner's membership."""
+    Domain.objects.bulk_create(
+        [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
+    )
+    changes = {"name": [None, tenant.name], "owner": [None, owner.email], "domains": [None, domains]}
+    changes.update({key: [None, value] for key, value in recorded.items()})
+    _lifecycle_event("tenant.provisioned", tenant, actor, changes)
+    membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=actor)
 
 
 # Which statuses each change may start from.
@@ -287,41 +302,19 @@ def tenant_attach(
     is served again, as `tenant_provision` does for a cloned schema. The slug may be the
     schema's own name (hyphens for underscores) or any free one. Memberships other than
     the owner's were deleted with the tenant: the owner invites the others again."""
-    problem = slug_problem(slug)
-    if problem:
-        raise InvalidSlug(problem)
-    name = _clean_name(name)
-    host = tenant_host(slug)
-    domains = [host, *dict.fromkeys(_clean_domain(d) for d in extra_domains)]
+    name, host, domains = _names_checked(slug=slug, name=name, extra_domains=extra_domains)
     with schema_context(get_public_schema_name()):
         _leftover_locked(schema_name)
         if schema_name_for(slug) != schema_name:
             tenant_slug_check(slug)
         elif Tenant.objects.filter(slug=slug).exists():
             raise TenantExists(f'A tenant with slug "{slug}" already exists.')
-        taken = list(Domain.objects.filter(domain__in=domains).values_list("domain", flat=True))
-        if taken:
-            raise DomainTaken(f"Domain already in use: {', '.join(taken)}.")
+        _domains_free(domains)
         owner, owner_created, generated = _owner_for(
             owner=None, owner_email=owner_email, owner_password=owner_password, actor=actor
         )
-        chosen = plan_get(plan) if plan else default_plan()
-        tenant = Tenant.objects.create(schema_name=schema_name, slug=slug, name=name, plan=chosen)
-        Domain.objects.bulk_create(
-            [Domain(domain=domain, tenant=tenant, is_primary=(domain == host)) for domain in domains]
-        )
-        _lifecycle_event(
-            "tenant.provisioned",
-            tenant,
-            actor,
-            {
-                "name": [None, name],
-                "owner": [None, owner.email],
-                "domains": [None, domains],
-                "attached_schema": [None, schema_name],
-            },
-        )
-        membership_create(tenant=tenant, user=owner, role=Role.OWNER, actor=actor)
+        tenant = _tenant_row(schema_name=schema_name, slug=slug, name=name, plan=plan)
+        _tenant_open(tenant=tenant, owner=owner, host=host, domains=domains, actor=actor, attached_schema=schema_name)
     return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
 
 
