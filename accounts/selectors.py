@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import CharField, F, Q, QuerySet, Value
 
 from core.cache import cache_failed_within
+from core.localcache import VersionedMemo, stamp, stamp_bump
 from core.roles import RANK, at_least
 
 from .models import CACHED_PASSWORD, Invitation, Membership, RevokedSession, User
@@ -23,15 +24,29 @@ if TYPE_CHECKING:  # accounts sits below tenants: it names the type, never impor
 
 # A revocation answer is cached as long as one access token of the session can live.
 ACCESS_SECONDS = int(settings.SIMPLE_JWT["ACCESS_TOKEN_LIFETIME"].total_seconds())
+# Process-local copies (core.localcache), under the same versioned keys as in Redis:
+# users' fields by (id, cache version); membership and sign-out answers by their key,
+# which names the user's auth_version.
+_users = VersionedMemo("users")
+_auth_answers = VersionedMemo("auth-answers")
 
 
 def user_cache_keys(user_id) -> tuple[str, str]:
-    return f"user-version:{user_id}", f"user:{user_id}"
+    return f"user-version:{user_id}", f"user-fields:{user_id}"
+
+
+def _user_from(fields: dict) -> User:
+    """A persisted-looking user from its cached fields (a new instance per request:
+    requests set attributes on theirs, `tenant_role` among them)."""
+    user = User(**fields)
+    user._state.adding, user._state.db = False, "default"
+    return user
 
 
 def user_for_request(user_id) -> User | None:
     """The user a token names, for authenticating one request: warm, one cache round
-    trip and no SQL; else the row, which is then cached.
+    trip (the user's version; the fields are then the process's own copy) and no SQL;
+    else the row, which is then cached.
 
     The entry is tagged with the user's cache version, read before the row; every change
     to the user sets a new version when it commits (`user_cache_drop`), so an entry
@@ -47,30 +62,34 @@ def user_for_request(user_id) -> User | None:
         return User.objects.filter(pk=user_id).first()
     cache = caches["platform"]
     version_key, user_key = user_cache_keys(user_id)
-    found = cache.get_many([version_key, user_key])  # {} while Redis is down
-    version = found.get(version_key)
+    version = stamp(version_key)  # usually fetched with routing's (accounts.apps); None: Redis down
     if version is None:
-        offered = uuid.uuid4().hex
-        version = offered if cache.add(version_key, offered, timeout=None) else None
-    cached = found.get(user_key)
-    if version is not None and cached is not None and cached[0] == version:
-        return cached[1]
-    user = User.objects.filter(pk=user_id).first()
-    if version is not None:
-        stored = None
-        if user is not None:
-            # No password hash in the cache: the copy checks no password (CACHED_PASSWORD);
-            # services that check or change one load the row.
-            stored = User(**{f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields})
-            stored.password = CACHED_PASSWORD
-            stored._state.adding, stored._state.db = False, user._state.db
-        cache.set(user_key, (version, stored), settings.USER_CACHE_TTL)
-    return user
+        return User.objects.filter(pk=user_id).first()
+    fields = _users.get((user_id, version))
+    if fields is not None:
+        return _user_from(fields)
+    cached = cache.get(user_key)
+    if cached is not None and cached[0] == version:
+        fields = cached[1]  # None: no such user
+    else:
+        user = User.objects.filter(pk=user_id).first()
+        # No password hash in the caches: the copy checks no password (CACHED_PASSWORD);
+        # services that check or change one load the row.
+        fields = None if user is None else _cached_fields(user)
+        cache.set(user_key, (version, fields), settings.USER_CACHE_TTL)
+    if fields is None:
+        return None
+    _users.set((user_id, version), fields, settings.USER_CACHE_TTL)
+    return _user_from(fields)
+
+
+def _cached_fields(user: User) -> dict:
+    return {**{f.attname: getattr(user, f.attname) for f in User._meta.concrete_fields}, "password": CACHED_PASSWORD}
 
 
 def _user_cache_drop(user_id) -> None:
     version_key, _ = user_cache_keys(user_id)
-    caches["platform"].set(version_key, uuid.uuid4().hex, timeout=None)
+    stamp_bump(version_key)
 
 
 def user_cache_drop(user_id) -> None:
@@ -79,6 +98,9 @@ def user_cache_drop(user_id) -> None:
     request that read the row before the commit may have cached it meanwhile)."""
     _user_cache_drop(user_id)
     transaction.on_commit(lambda: _user_cache_drop(user_id))
+
+
+_UNKNOWN = object()
 
 
 def membership_cache_key(tenant_id, user_id, auth_version: int) -> str:
@@ -132,24 +154,31 @@ def request_auth_state(*, tenant_id, user: User, sid: str) -> tuple[MembershipSt
     one Redis kept through an outage in which its invalidation was lost. Nothing needs
     deleting; old keys expire (MEMBERSHIP_CACHE_TTL, ACCESS_SECONDS).
     """
-    cache = caches["platform"]
     membership_key = membership_cache_key(tenant_id, user.pk, user.auth_version)
     revoked_key = session_revoked_key(sid, user.auth_version)
     keys = [revoked_key] if tenant_id is None else [membership_key, revoked_key]
-    found = cache.get_many(keys)  # {} when Redis is down (IGNORE_EXCEPTIONS)
+    local = {key: value for key in keys if (value := _auth_answers.get(key, _UNKNOWN)) is not _UNKNOWN}
+    found = dict(local)
+    if len(found) < len(keys):
+        found.update(caches["platform"].get_many([key for key in keys if key not in found]))  # {}: Redis down
     if revoked_key in found:
         revoked = found[revoked_key]
     else:
         revoked = session_revoked(sid)
-        cache.set(revoked_key, revoked, ACCESS_SECONDS)
+        caches["platform"].set(revoked_key, revoked, ACCESS_SECONDS)
+    if revoked_key not in local:
+        _auth_answers.set(revoked_key, revoked, ACCESS_SECONDS)
     if tenant_id is None:
         return None, revoked
     if membership_key in found:
         cached = found[membership_key]
-        return (MembershipState(*cached) if cached else None), revoked
-    state = membership_state(tenant_id=tenant_id, user_id=user.pk)
-    cache.set(membership_key, (state.id, state.role) if state else "", settings.MEMBERSHIP_CACHE_TTL)
-    return state, revoked
+    else:
+        state = membership_state(tenant_id=tenant_id, user_id=user.pk)
+        cached = (state.id, state.role) if state else ""
+        caches["platform"].set(membership_key, cached, settings.MEMBERSHIP_CACHE_TTL)
+    if membership_key not in local:
+        _auth_answers.set(membership_key, cached, settings.MEMBERSHIP_CACHE_TTL)
+    return (MembershipState(*cached) if cached else None), revoked
 
 
 def membership_exists(*, tenant_id, user_id) -> bool:

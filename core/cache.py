@@ -21,15 +21,23 @@ from core.metrics import CACHE_REQUESTS
 
 _MISSING = object()
 _failed_at: float | None = None
+_failures = 0
 
 
 def cache_failed_within(seconds: float) -> bool:
     return _failed_at is not None and time.monotonic() - _failed_at < seconds
 
 
+def cache_failures() -> int:
+    """How many cache calls failed in this process so far: compared before and after a
+    call, it tells a failure (answered as a miss) from a real miss."""
+    return _failures
+
+
 def _failed() -> None:
-    global _failed_at
+    global _failed_at, _failures
     _failed_at = time.monotonic()
+    _failures += 1
 
 
 class MeasuredClient(DefaultClient):

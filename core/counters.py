@@ -13,6 +13,7 @@ shared counters are used again; what was counted in memory is not copied back.
 """
 
 import logging
+from typing import Any
 
 from django.core.cache import caches
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -25,8 +26,8 @@ REDIS_ERRORS = (RedisError, OSError)
 
 
 class FallbackCache:
-    """`get` and `set` (what DRF's throttles use) on `shared`, or on `local` while the
-    shared one fails. The switch each way is logged once, not on every call."""
+    """`get`, `set` (what DRF's throttles use) and `incr` on `shared`, or on `local`
+    while the shared one fails. The switch each way is logged once, not on every call."""
 
     def __init__(self, *, shared: str, local: str):
         self.shared, self.local = shared, local
@@ -50,6 +51,27 @@ class FallbackCache:
             return caches[self.local].get(key, default)
         self._answered()
         return value
+
+    def incr(self, key, timeout: int, by: int = 1) -> int:
+        """Count `by` more under `key` and answer the total, in one round trip: the key
+        is created at 0 with `timeout` if absent, then incremented (a pipeline, so
+        concurrent callers each get their own total). In process memory while the
+        shared cache fails."""
+        cache: Any = caches[self.shared]
+        try:
+            full_key = cache.make_key(key)
+            pipe = cache.client.get_client(write=True).pipeline(transaction=False)
+            pipe.set(full_key, 0, ex=timeout, nx=True)
+            pipe.incrby(full_key, by)
+            count = pipe.execute()[1]
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            local = caches[self.local]
+            count = local.get(key, 0) + by
+            local.set(key, count, timeout)
+            return count
+        self._answered()
+        return count
 
     def set(self, key, value, timeout=DEFAULT_TIMEOUT) -> None:
         try:

@@ -2,15 +2,15 @@
 
 `entitlements(tenant)` is read on every request that needs a module or a flag, so it
 is cached in the platform cache under a version that every change bumps (a plan, a
-flag, a tenant's plan or overrides): warm, it costs two cache reads and no SQL; after
-any change, the next request computes afresh. If the version key is lost (an
+flag, a tenant's plan or overrides), and in each process under the same version
+(`core.localcache`): warm, it costs the version's read, made with routing's in one
+round trip, and no SQL; after any change, the next request computes afresh. If the version key is lost (an
 eviction, a restart), a new random version is drawn, so nothing older is read again.
 """
 
 from __future__ import annotations
 
 import hashlib
-import uuid
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING
 
@@ -19,6 +19,7 @@ from django.core.cache import caches
 from django.db import transaction
 
 from audit.services import audit_record
+from core.localcache import VersionedMemo, stamp, stamp_bump, stamp_register
 
 from .catalog import MODULES, overrides_problem
 from .exceptions import InvalidPlan
@@ -27,8 +28,11 @@ from .models import Flag, Plan
 if TYPE_CHECKING:  # plans sits below tenants: it names the type, never imports the code
     from tenants.models import Tenant
 
-_VERSION_KEY = "entitlements:version"
+_VERSION_KEY = stamp_register("entitlements:version")
 _TTL = 300
+# Evaluations are immutable (frozen; never change their dicts): each process keeps
+# them under the version too, so a warm request reads only the version.
+_evaluations = VersionedMemo("entitlements")
 
 
 @dataclass(frozen=True)
@@ -47,20 +51,14 @@ class Entitlements:
 
 
 def _version() -> str | None:
-    """The current version, or None when there is none (lost, or Redis unreachable):
-    then a new one is offered for the next request and this one is computed afresh.
-    At most two cache calls on that path, so a hung Redis costs two timeouts, not more."""
-    cache = caches["platform"]
-    version = cache.get(_VERSION_KEY)
-    if version is None:
-        offered = uuid.uuid4().hex
-        version = offered if cache.add(_VERSION_KEY, offered, timeout=None) else None
-    return version
+    """The current version, or None when Redis cannot say (this evaluation is then
+    computed afresh). Read with routing's in one round trip during a request."""
+    return stamp(_VERSION_KEY)
 
 
 def entitlements_changed() -> None:
     """Every cached evaluation is stale from now on (called after each change commits)."""
-    caches["platform"].set(_VERSION_KEY, uuid.uuid4().hex, timeout=None)
+    stamp_bump(_VERSION_KEY)
 
 
 def bucket(flag: str, tenant_id) -> int:
@@ -109,12 +107,17 @@ def entitlements(tenant: Tenant, *, fresh: bool = False) -> Entitlements:
     if version is None:
         return _evaluate(tenant)
     key = f"entitlements:{version}:{tenant.pk}"
+    local = _evaluations.get(key)
+    if local is not None:
+        return local
     cache = caches["platform"]
     cached = cache.get(key)
     if cached is not None:
-        return Entitlements(**{**cached, "modules": frozenset(cached["modules"])})
-    result = _evaluate(tenant)
-    cache.set(key, {**asdict(result), "modules": sorted(result.modules)}, timeout=_TTL)
+        result = Entitlements(**{**cached, "modules": frozenset(cached["modules"])})
+    else:
+        result = _evaluate(tenant)
+        cache.set(key, {**asdict(result), "modules": sorted(result.modules)}, timeout=_TTL)
+    _evaluations.set(key, result, _TTL)
     return result
 
 

@@ -7,6 +7,7 @@ from django.utils.cache import patch_vary_headers
 from django_tenants.middleware.main import TenantMainMiddleware
 
 from core.exceptions import error_json_response
+from core.localcache import stamps_prefetch
 
 from .exceptions import TenantNotFound, TenantSuspended
 from .models import TenantStatus, tenant_host
@@ -45,6 +46,7 @@ class TenantMiddleware(TenantMainMiddleware):
             hostname = self.hostname_from_header(request)
             if hostname is None:
                 return error_json_response(TenantNotFound())
+        stamps_prefetch(request)  # routing's, the plan's and the user's versions, in one round trip
         tenant = tenant_for_host(hostname)
         if tenant is None or tenant.status == TenantStatus.ARCHIVED:
             return error_json_response(TenantNotFound())

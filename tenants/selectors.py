@@ -11,6 +11,7 @@ from django.utils import timezone
 from django_tenants.utils import get_public_schema_name
 
 from accounts.models import Invitation, Membership, User, UserManager
+from core.localcache import VersionedMemo, stamp, stamp_bump, stamp_register
 from plans.services import entitlements
 
 from .models import Domain, Tenant, TenantStatus
@@ -18,6 +19,9 @@ from .models import Domain, Tenant, TenantStatus
 logger = logging.getLogger(__name__)
 
 _ROUTING_FIELDS = ("id", "schema_name", "slug", "name", "status", "status_changed_at", "created_at", "updated_at")
+# Bumped with every dropped route: the process-local copies are keyed by it.
+_ROUTES_STAMP = stamp_register("route:version")
+_routes = VersionedMemo("routes")
 
 
 def _routing_key(hostname: str) -> str:
@@ -27,18 +31,25 @@ def _routing_key(hostname: str) -> str:
 def tenant_for_host(hostname: str) -> Tenant | None:
     """The tenant that `hostname` routes to, served from the platform cache when warm.
 
-    The cached value is the tenant's plain fields (not a pickled model), rebuilt into an
-    unsaved-looking but persisted instance; signals drop the entry when the tenant or
-    any of its domains change, and the TTL bounds anything missed.
+    The cached value is the tenant's plain fields (not a pickled model), rebuilt into a
+    new persisted instance for each request; signals drop the entry when the tenant or
+    any of its domains change, and the TTL bounds anything missed. The process keeps a
+    copy too (`core.localcache`), under the routes' version, which every drop bumps: a
+    warm request reads only that version, fetched with the other stamps.
     """
-    cache = caches["platform"]
-    cached = cache.get(_routing_key(hostname))
+    version = stamp(_ROUTES_STAMP)
+    cached = _routes.get((version, hostname)) if version else None
     if cached is None:
-        domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
-        if domain is None:
-            return None
-        cached = {field: getattr(domain.tenant, field) for field in _ROUTING_FIELDS}
-        cache.set(_routing_key(hostname), cached, settings.TENANT_CACHE_TTL)
+        cache = caches["platform"]
+        cached = cache.get(_routing_key(hostname))
+        if cached is None:
+            domain = Domain.objects.select_related("tenant").filter(domain=hostname).first()
+            if domain is None:
+                return None
+            cached = {field: getattr(domain.tenant, field) for field in _ROUTING_FIELDS}
+            cache.set(_routing_key(hostname), cached, settings.TENANT_CACHE_TTL)
+        if version:
+            _routes.set((version, hostname), cached, settings.TENANT_CACHE_TTL)
     tenant = Tenant(**cached)
     tenant._state.adding = False
     tenant._state.db = "default"
@@ -58,7 +69,11 @@ def routing_cache_forget(hostnames) -> None:
     through the outage serves the old route for up to TENANT_CACHE_TTL after it."""
     hostnames = list(hostnames)
     cache: Any = caches["platform"]  # django-redis's delete_many answers a count (Django's stubs: None)
-    if cache.delete_many([_routing_key(host) for host in hostnames]) is None:
+    dropped = cache.delete_many([_routing_key(host) for host in hostnames])
+    # Then every process's own copies of routes (after: a copy taken between the two
+    # is filed under the old version, and dies with it).
+    stamp_bump(_ROUTES_STAMP)
+    if dropped is None:
         logger.warning("Routing cache unreachable: %s may be routed from it for up to TENANT_CACHE_TTL.", hostnames)
 
 

@@ -19,6 +19,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import Membership, User
 from accounts.services import user_create
+from core.localcache import memos_clear
 from core.roles import Role
 from tenants.models import Tenant
 from tenants.services import tenant_provision
@@ -93,6 +94,7 @@ def api_client_for(platform) -> Callable[..., APIClient]:
 def _forget_test_cache_entries():
     yield
     connection.set_schema_to_public()
+    memos_clear()
     redis = get_redis_connection("default")
     keys = list(redis.scan_iter(match=f"*test-{settings.TEST_RUN_ID}:*", count=1000))
     if keys:

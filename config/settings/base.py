@@ -119,6 +119,8 @@ MIDDLEWARE = [
     # Above routing, so unknown hosts and early refusals are logged and counted too.
     "core.observability.RequestTelemetryMiddleware",
     "core.limits.UriLengthMiddleware",
+    # Forgets the cache versions routing fetched for the request, when it ends.
+    "core.localcache.RequestStampsMiddleware",
     "tenants.middleware.TenantMiddleware",
     # The tenant's plan, modules and flags, lazily (plans.services.entitlements).
     "plans.middleware.EntitlementsMiddleware",
@@ -248,6 +250,10 @@ TENANT_CACHE_TTL = env.int("TENANT_CACHE_TTL", default=300)
 MEMBERSHIP_CACHE_TTL = env.int("MEMBERSHIP_CACHE_TTL", default=60)
 # The user row authentication reads per request (accounts.selectors.user_for_request).
 USER_CACHE_TTL = env.int("USER_CACHE_TTL", default=60)
+# Each process keeps its own copies of versioned entries (routes, users, membership
+# answers, plans' evaluations, validated tokens): at most this many of each kind, least
+# recently used out first (core.localcache). A few KiB each.
+LOCAL_CACHE_ENTRIES = env.int("LOCAL_CACHE_ENTRIES", default=4000)
 
 # --- Accounts -------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

@@ -1,6 +1,7 @@
 """Quotas where the write happens, race-free; the API rate per tenant."""
 
 import pytest
+from django.core.cache import caches
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connections
@@ -10,6 +11,7 @@ from accounts.tokens import tokens_issue
 from core.quotas import QuotaExceeded
 from documents.services import document_upload
 from inventory.models import Product
+from plans import throttles
 from plans.services import entitlements_changed, tenant_plan_change
 from tenants.services import tenant_delete, tenant_provision
 from tenants.tests.factories import TenantFactory
@@ -111,6 +113,25 @@ def test_api_rate_per_tenant_is_429_with_retry_after(small, django_capture_on_co
     assert answers[3].status_code == 429 and 1 <= int(answers[3]["Retry-After"]) <= 60
     other = owner_client(TenantFactory(plan="free"))
     assert other.get("/api/v1/products/").status_code == 200  # another tenant's budget is its own
+
+
+def test_a_high_rate_is_counted_in_batches_and_still_stops_at_the_limit(small, settings, monkeypatch):
+    """A limit of 300 a minute: this process sends its count every 3 requests (1 % of
+    the limit), so about a third of the round trips, and the 301st request is refused
+    all the same. The window's clock is held still, so all of it falls in one minute."""
+    settings.TENANT_API_RATE_LIMIT = True
+    tenant, client = small
+    tenant_plan_change(tenant=tenant, overrides={"quotas": {"api_requests_per_minute": 300}})
+    entitlements_changed()
+    monkeypatch.setattr(throttles, "_clock", lambda: 1_800_000_000.0)
+    sent = []
+    real = throttles._COUNTERS.incr
+    monkeypatch.setattr(throttles._COUNTERS, "incr", lambda *a, **k: sent.append(1) or real(*a, **k))
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(301)]
+    assert statuses == [200] * 300 + [429]
+    assert 100 <= len(sent) <= 115  # one per 3 requests, plus one a second at most besides
+    shared = caches["throttle"].get(f"tenant-rate:{tenant.pk}:{1_800_000_000 // 60}")
+    assert 301 - 2 <= shared <= 301  # at most 2 held back in this process
 
 
 def test_quotas_hold_in_tasks_and_commands_too(small, media_root):
