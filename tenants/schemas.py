@@ -16,6 +16,16 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 from .clone import clone_schema
 from .ledger import ledger_copy, ledger_forget
 
+# Serialises provisioning, spare cloning and leftover-schema changes: slug and domain
+# checks, clones and renames must not interleave.
+_PROVISION_LOCK_KEY = 0x7E55E4A
+
+
+def provisioning_lock() -> None:
+    """Take the provisioning lock until the current transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+
 
 def template_schema() -> str:
     return settings.TENANT_TEMPLATE_SCHEMA

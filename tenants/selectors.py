@@ -134,11 +134,13 @@ def invitation_list_for_user(*, user: User) -> QuerySet[Invitation]:
 def leftover_schema_list() -> list[str]:
     """Schemas of deleted tenants that were kept (`delete_tenant` without `--drop-schema`):
     those holding a `django_migrations` table, as every tenant schema does, that no tenant
-    row names. Not the public or template schema, nor PostgreSQL's own."""
+    row names. Not the public or template schema, nor PostgreSQL's own, nor the spare
+    schemas waiting to be claimed (tenants.spares)."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT table_schema FROM information_schema.tables WHERE table_name = 'django_migrations'"
-            " AND table_schema NOT IN (%s, %s) AND table_schema NOT LIKE 'pg\\_%%' ORDER BY table_schema",
+            " AND table_schema NOT IN (%s, %s) AND table_schema NOT LIKE 'pg\\_%%'"
+            " AND table_schema NOT LIKE '\\_spare\\_%%' ORDER BY table_schema",
             [get_public_schema_name(), settings.TENANT_TEMPLATE_SCHEMA],
         )
         schemas = [row[0] for row in cursor.fetchall()]

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 from django_tenants.utils import get_public_schema_name, schema_context, schema_exists
 
@@ -20,6 +20,7 @@ from accounts.selectors import membership_role, user_get_by_email
 from accounts.services import membership_create, session_start, user_create
 from audit.services import audit_record
 from core.errors import ApplicationError
+from core.outbox.services import task_enqueue
 from core.roles import Role
 from plans.services import default_plan, plan_for_signup, plan_get
 
@@ -33,12 +34,11 @@ from .exceptions import (
 )
 from .metrics import measure_provisioning
 from .models import Domain, Tenant, TenantStatus, host_refused, tenant_host
-from .schemas import schema_clone_template, schema_drop
+from .schemas import provisioning_lock, schema_clone_template, schema_drop
 from .selectors import leftover_schema_list, tenant_get
 from .slugs import schema_name_for, slug_problem
+from .spares import SPARES_TOP_UP_TASK, spare_claim
 
-# Serialises provisioning: slug/domain checks and the clone must not interleave.
-_PROVISION_LOCK_KEY = 0x7E55E4A
 _HOSTNAME = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]{1,63}(?<!-))+$")
 
 
@@ -150,15 +150,17 @@ def tenant_provision(
     schema_name = schema_name_for(slug)
 
     with schema_context(get_public_schema_name()):
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+        provisioning_lock()
         tenant_slug_check(slug)  # under the lock: a concurrent provisioning cannot take it meanwhile
         _domains_free(domains)
         owner, owner_created, generated = _owner_for(
             owner=owner, owner_email=owner_email, owner_password=owner_password, actor=actor
         )
         tenant = _tenant_row(schema_name=schema_name, slug=slug, name=name, plan=plan)
-        schema_clone_template(schema_name)
+        if spare_claim(schema_name):
+            task_enqueue(SPARES_TOP_UP_TASK)  # after the commit: the pool refills in a worker
+        else:
+            schema_clone_template(schema_name)
         _tenant_open(tenant=tenant, owner=owner, host=host, domains=domains, actor=actor)
     return Provisioned(tenant=tenant, owner=owner, owner_created=owner_created, owner_password=generated, host=host)
 
@@ -262,8 +264,7 @@ def tenant_delete(*, tenant: Tenant, drop_schema: bool, actor: User | None = Non
 def _leftover_locked(schema_name: str) -> None:
     """Take the provisioning lock (attach and drop must not race a provisioning that
     checks the same name), then make sure `schema_name` is a leftover schema."""
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+    provisioning_lock()
     if schema_name not in leftover_schema_list():
         raise LeftoverSchemaNotFound(
             f'No schema "{schema_name}" is left over from a deleted tenant (`manage.py leftover_schemas` lists them).'

@@ -26,7 +26,15 @@ from plans.services import entitlements
 
 from .jobs import active_schema_names, job_countdown, job_period, job_step_module, job_steps
 from .selectors import tenant_active_get, tenant_active_list
+from .spares import spares_top_up as spares_clone
 from .usage import tenant_usage
+
+
+@shared_task(acks_late=True)
+def spares_top_up() -> int:
+    """Clone spare schemas until SPARE_SCHEMAS are ready (tenants.spares): after each
+    claim, and from beat."""
+    return spares_clone()
 
 
 @shared_task(acks_late=True)

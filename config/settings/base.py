@@ -207,6 +207,10 @@ _db_options.setdefault("connect_timeout", env.int("DB_CONNECT_TIMEOUT", default=
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Tenant schemas `migrate_schemas` migrates at once, each in a process of its own.
 MIGRATION_PROCESSES = env.int("MIGRATION_PROCESSES", default=min(4, os.cpu_count() or 1))
+# Spare tenant schemas cloned ahead of need (tenants.spares): provisioning renames one
+# rather than cloning the template. 0: no pool, every provisioning clones.
+SPARE_SCHEMAS = env.int("SPARE_SCHEMAS", default=3)
+SPARE_SCHEMAS_TOP_UP_SECONDS = env.int("SPARE_SCHEMAS_TOP_UP_SECONDS", default=300)
 
 # --- Cache ----------------------------------------------------------------------------
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/0")
@@ -425,6 +429,7 @@ CELERY_BEAT_SCHEDULE = {
     "platform-cleanup": {"task": "tenants.tasks.platform_cleanup", "schedule": crontab(hour=2, minute=0)},
     "drain-task-outbox": {"task": "core.outbox.tasks.outbox_drain", "schedule": float(OUTBOX_DRAIN_SECONDS)},
     "dispatch-events": {"task": "events.tasks.events_dispatch_due", "schedule": EVENTS_DISPATCH_SECONDS},
+    "spare-schemas": {"task": "tenants.tasks.spares_top_up", "schedule": float(SPARE_SCHEMAS_TOP_UP_SECONDS)},
 }
 # Webhook deliveries (events.services). Seconds to wait after each failed attempt, each
 # varied by +-20% (jitter); when the list is spent the delivery has failed, the endpoint

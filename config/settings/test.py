@@ -65,6 +65,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 # the per-tenant API rate back on to test it.
 TENANT_API_RATE_LIMIT = False
 
+# No spare schemas unless a test asks (tenants/tests/test_spares.py): each would be a
+# clone the suite waits for, and tests count the schemas they make.
+SPARE_SCHEMAS = env.int("SPARE_SCHEMAS", default=0)
+
 # Webhook receivers in tests listen on 127.0.0.1 over plain HTTP; the tests of the
 # URL rules turn this off again. A worker a test starts inherits it.
 WEBHOOKS_ALLOW_PRIVATE = env.bool("WEBHOOKS_ALLOW_PRIVATE", default=True)

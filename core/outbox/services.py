@@ -53,8 +53,9 @@ def _send(pending: PendingTask) -> None:
 
 def task_enqueue(task, **kwargs) -> PendingTask:
     """Run `task(**kwargs)` in a worker once the current transaction commits (at once
-    outside one), even if the broker is down until later. `kwargs` must be JSON."""
-    pending = PendingTask.objects.create(task=task.name, kwargs=kwargs)
+    outside one), even if the broker is down until later. `task` is a Celery task or
+    its name (for a module the task's own module imports). `kwargs` must be JSON."""
+    pending = PendingTask.objects.create(task=task if isinstance(task, str) else task.name, kwargs=kwargs)
     # robust: whatever happens to the send, the caller's write has committed and its
     # answer must not turn into an error.
     transaction.on_commit(lambda: _send(pending), robust=True)

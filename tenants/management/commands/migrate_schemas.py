@@ -35,6 +35,7 @@ from tenants.ledger import code_state, ledger_forget, ledger_migrated, schemas_b
 from tenants.migrating import worker_migrate, worker_start
 from tenants.models import Domain, Tenant
 from tenants.schemas import schema_create_on_coordinator, template_schema
+from tenants.spares import spare_schema_list, spares_top_up
 
 
 class Command(MigrateSchemasCommand):
@@ -74,6 +75,7 @@ class Command(MigrateSchemasCommand):
         if not behind:
             if verbose:
                 self.stdout.write(f"Tenant schemas: all {len(schemas)} up to date (migration ledger).")
+            self._spares_top_up(verbose)
             return
         # The template first, alone: provisioning clones it, so it is never left behind.
         failed = self._run([template_schema()] if template_schema() in behind else [], args, options, processes=1)
@@ -85,6 +87,13 @@ class Command(MigrateSchemasCommand):
             )
         if failed:
             raise CommandError(f"Migrations failed in {len(failed)} schema(s): {', '.join(sorted(failed))}.")
+        self._spares_top_up(verbose)
+
+    def _spares_top_up(self, verbose: bool) -> None:
+        """The pool of spare schemas refilled (tenants.spares), from the current template."""
+        made = spares_top_up()
+        if made and verbose:
+            self.stdout.write(f"Spare schemas: {made} cloned ({settings.SPARE_SCHEMAS} kept ready).")
 
     def _run(self, names: list[str], args, options, processes: int | None = None) -> list[str]:
         if not names:
@@ -116,11 +125,9 @@ class Command(MigrateSchemasCommand):
         return {key: value for key, value in options.items() if key not in ("stdout", "stderr")}
 
     def _tenant_schemas(self) -> list[str]:
-        return list(
-            Tenant.objects.exclude(schema_name=get_public_schema_name())
-            .order_by("schema_name")
-            .values_list("schema_name", flat=True)
-        )
+        """The tenants' schemas, then the spare ones (tenants.spares): migrated alike."""
+        tenants = Tenant.objects.exclude(schema_name=get_public_schema_name()).order_by("schema_name")
+        return [*tenants.values_list("schema_name", flat=True), *spare_schema_list()]
 
     # --- --check and targeted runs ---------------------------------------------------
 
