@@ -145,7 +145,8 @@ def stamp_bump(key: str) -> None:
 
 
 class RequestStampsMiddleware:
-    """Forgets the request's stamps when it ends (first in the stack, around the rest)."""
+    """Forgets the request's stamps when it ends, however it ends (placed just before
+    routing, which fetches them)."""
 
     def __init__(self, get_response):
         self.get_response = get_response

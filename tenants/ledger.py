@@ -32,6 +32,15 @@ class SchemaLedger(models.Model):
     class Meta:
         app_label = "tenants"
         ordering = ["schema_name"]
+        indexes = [
+            # The few spare schemas' rows (tenants.spares), found without reading every
+            # tenant's row: provisioning asks on every call.
+            models.Index(
+                fields=["migrated_at", "schema_name"],
+                name="ledger_spares",
+                condition=models.Q(schema_name__startswith="_spare_"),
+            )
+        ]
 
     def __str__(self):
         return self.schema_name

@@ -37,33 +37,37 @@ logger = logging.getLogger(__name__)
 
 SPARE_PREFIX = "_spare_"
 SPARES_TOP_UP_TASK = "tenants.tasks.spares_top_up"  # tenants.tasks imports this module
-_LIKE_SPARE = r"\_spare\_%"
 
 
 def spare_schema_list(*, current_only: bool = False) -> list[str]:
-    """The spare schemas that exist (with a ledger row), oldest first; `current_only`:
-    those at the code's migration state, the ones a claim may take."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT l.schema_name FROM tenants_schemaledger l JOIN pg_namespace n ON n.nspname = l.schema_name"
-            " WHERE l.schema_name LIKE %s AND (NOT %s OR l.state = %s) ORDER BY l.migrated_at, l.schema_name",
-            [_LIKE_SPARE, current_only, code_state()],
-        )
-        return [row[0] for row in cursor.fetchall()]
+    """The spare schemas (their ledger rows, through a partial index of their own),
+    oldest first; `current_only`: those at the code's migration state, the ones a
+    claim may take."""
+    rows = SchemaLedger.objects.filter(schema_name__startswith=SPARE_PREFIX)
+    if current_only:
+        rows = rows.filter(state=code_state())
+    names = rows.order_by("migrated_at", "schema_name").values_list("schema_name", flat=True)
+    return [name for name in names if _exists(name)]
 
 
 def spare_claim(schema_name: str) -> bool:
     """Rename a current spare to `schema_name`, in the caller's transaction and under
     its provisioning lock. False when the pool has none (the caller clones)."""
-    spares = spare_schema_list(current_only=True)
-    if not spares:
+    spare = next(iter(spare_schema_list(current_only=True)), None)
+    if spare is None:
         return False
-    spare = spares[0]
     quote = connection.ops.quote_name
     with connection.cursor() as cursor:
         cursor.execute(f"ALTER SCHEMA {quote(spare)} RENAME TO {quote(schema_name)}")
     SchemaLedger.objects.filter(schema_name=spare).update(schema_name=schema_name)
     return True
+
+
+def _exists(schema_name: str) -> bool:
+    """Whether the schema is there (a ledger row outlives a schema dropped by hand)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", [schema_name])
+        return cursor.fetchone() is not None
 
 
 def spares_top_up(wanted: int | None = None) -> int:
