@@ -230,6 +230,10 @@ def main() -> int:
             cloned = time.perf_counter()
             spares_top_up(1)  # what the worker does after each claim, outside the customer's wait
             clones.append(time.perf_counter() - cloned)
+            if index % 100 == 99:
+                # As CONN_MAX_AGE recycles a web or worker connection: one connection that
+                # created thousands of schemas keeps their catalog entries (GBs by 10,000).
+                connection.close()
             if index == 0:
                 first, token = tenant, tokens_issue(user=owner, tenant=tenant)["access"]
                 populate_products(tenant, owner)

@@ -16,15 +16,24 @@ from django_tenants.utils import get_public_schema_name, schema_exists
 from .clone import clone_schema
 from .ledger import ledger_copy, ledger_forget
 
-# Serialises provisioning, spare cloning and leftover-schema changes: slug and domain
-# checks, clones and renames must not interleave.
+# Serialises provisioning and leftover-schema changes: slug and domain checks, clones
+# and spare claims must not interleave.
 _PROVISION_LOCK_KEY = 0x7E55E4A
+# Serialises the cloning of spare schemas among itself only: a provisioning never
+# waits for a spare being cloned (it cannot see it before it commits anyway).
+_SPARES_LOCK_KEY = 0x7E55E4B
 
 
 def provisioning_lock() -> None:
     """Take the provisioning lock until the current transaction ends."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_PROVISION_LOCK_KEY])
+
+
+def spares_lock() -> None:
+    """Take the spare-cloning lock until the current transaction ends."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_SPARES_LOCK_KEY])
 
 
 def template_schema() -> str:

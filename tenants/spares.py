@@ -14,7 +14,8 @@ row. So `SPARE_SCHEMAS` (default 3) clones wait as `_spare_<hex>` schemas:
   failed migration) is never handed to a customer; it waits to be migrated.
 - **Claimed in the provisioning transaction,** under the provisioning lock: the rename
   and the ledger row's new name commit with the tenant row, or roll back with it and
-  the spare is a spare again.
+  the spare is a spare again. Cloning a spare takes a lock of its own, so provisioning
+  never waits behind a clone in progress (a spare being cloned is not visible yet).
 - **Topped up** after every claim (a task through the outbox, after the commit), by
   beat every `SPARE_SCHEMAS_TOP_UP_SECONDS`, and at the end of `migrate_schemas`. An
   empty pool only means the clone happens in the request, as without a pool.
@@ -31,7 +32,7 @@ from django.db import connection, transaction
 from django_tenants.utils import get_public_schema_name, schema_context
 
 from .ledger import SchemaLedger, code_state
-from .schemas import provisioning_lock, schema_clone_template
+from .schemas import schema_clone_template, spares_lock
 
 logger = logging.getLogger(__name__)
 
@@ -72,13 +73,14 @@ def _exists(schema_name: str) -> bool:
 
 def spares_top_up(wanted: int | None = None) -> int:
     """Clone spares until `wanted` (SPARE_SCHEMAS) are current; each in a transaction of
-    its own, under the provisioning lock. Returns how many were made."""
+    its own, under the spares' own lock, never the provisioning lock: a customer's
+    provisioning does not wait for a clone. Returns how many were made."""
     wanted = settings.SPARE_SCHEMAS if wanted is None else wanted
     made = 0
     with schema_context(get_public_schema_name()):
         while True:
             with transaction.atomic():
-                provisioning_lock()
+                spares_lock()
                 if len(spare_schema_list(current_only=True)) >= wanted:
                     break
                 schema_clone_template(f"{SPARE_PREFIX}{secrets.token_hex(6)}")

@@ -13,7 +13,7 @@ from django_tenants.utils import schema_context, schema_exists
 
 from core.outbox.models import PendingTask
 from inventory.models import Product
-from tenants import services
+from tenants import schemas, services
 from tenants.ledger import SchemaLedger, code_state
 from tenants.selectors import leftover_schema_list
 from tenants.services import tenant_provision
@@ -87,6 +87,19 @@ def test_a_failed_provisioning_gives_the_spare_back(settings, monkeypatch):
         tenant_provision(slug="spare-three", name="Spare three", owner_email="owner@spare-three.test")
     assert spare_schema_list(current_only=True) == [spare]
     assert not schema_exists("spare_three") and not schema_exists("spare-three")
+
+
+def test_provisioning_does_not_wait_for_a_spare_being_cloned():
+    """A worker cloning a spare holds the spares' lock, never the provisioning lock, and
+    provisioning never asks for the spares' lock."""
+    own = connection.settings_dict
+    where = {"host": own["HOST"] or None, "port": own["PORT"] or None, "user": own["USER"] or None}
+    with psycopg.connect(dbname=own["NAME"], autocommit=True, **where) as worker:
+        worker.execute("SELECT pg_advisory_lock(%s)", [schemas._SPARES_LOCK_KEY])  # a clone in progress
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL lock_timeout = '2s'")  # waiting would fail, not hang
+        made = tenant_provision(slug="spare-four", name="Spare four", owner_email="owner@spare-four.test")
+        assert schema_exists(made.tenant.schema_name)
 
 
 def _committed(sql: str, params=()) -> list:
