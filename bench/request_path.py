@@ -12,7 +12,8 @@ median of the rounds is printed.
   (bench/baseline/settings_stock.py);
 - routed: plain django-tenants routing, no authentication (settings_routed.py);
 - spread: tessera, each request for a random one of BENCH_SPREAD_TENANTS tenants, each
-  tenant its own owner and token;
+  tenant its own owner and token, after BENCH_SPREAD_WARM seconds (40) of the same
+  traffic, so that the workers have met the tenants as a long-running server has;
 - pgbouncer: tessera through Debian's pgbouncer in session pooling (skipped when
   pgbouncer is not installed).
 
@@ -47,6 +48,7 @@ DATABASE = "tessera_bench_requests"
 SPREAD = int(os.environ.get("BENCH_SPREAD_TENANTS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
+SPREAD_WARM = int(os.environ.get("BENCH_SPREAD_WARM", "40"))
 PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")  # keep the database and files, to look into
 PATH = "/api/v1/products/"
@@ -255,7 +257,9 @@ def main() -> int:
             for name, (config_env, script) in configs.items():
                 server = Server(config_env)
                 servers.append(server)
-                wrk(server.port, 3, scripts[script])  # warm: connections, caches, imports
+                # Warm: connections, caches, imports; spread warms until every worker has
+                # met most tenants (a long-running server's state, not a cold start's).
+                wrk(server.port, SPREAD_WARM if name == "spread" else 3, scripts[script])
                 results[name].append(wrk(server.port, SECONDS, scripts[script]))
                 if name in ("tessera", "spread"):
                     workers = sum(rss_anon_kib(pid) for pid in server.workers())
