@@ -178,6 +178,11 @@ class AutoSchema(openapi.AutoSchema):
         responses[code] = {"content": {"application/json": {"schema": dict(error)}}, "description": description}
 
 
+_PY_SPACE = (
+    "\\t\\n\\u000b\\u000c\\r\\u001c-\\u0020\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000"
+)
+
+
 class StringFieldExtension(OpenApiSerializerFieldExtension):
     """core.serializers' string fields refuse NUL characters (as DRF's CharField does);
     the schema says so, so a client generating valid data never sends one."""
@@ -192,8 +197,10 @@ class StringFieldExtension(OpenApiSerializerFieldExtension):
             schema["pattern"] = regexes[0]  # the field's own rule, which also refuses NUL
         elif direction == "request" and "pattern" not in schema:
             if not self.target.allow_blank and self.target.trim_whitespace:
-                # Trimmed, so blank unless something other than space is in it.
-                schema["pattern"] = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
+                # Trimmed, so blank unless something other than space is in it: the
+                # characters Python's str.strip() removes, named one by one (a regex's
+                # \s differs between dialects: ECMAScript's leaves out U+0085 and U+001C-1F).
+                schema["pattern"] = f"^[^\\u0000]*[^{_PY_SPACE}\\u0000][^\\u0000]*$"
             else:
                 schema["pattern"] = "^[^\\u0000]*$"
         return schema
