@@ -1,12 +1,14 @@
 """Real processes for end-to-end tests: gunicorn on a free loopback port, pointed at
 this run's test database, cache prefix and media directory. Stopped by PID."""
 
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -80,3 +82,19 @@ def gunicorn(env: dict[str, str], workers: int = 1) -> Iterator[str]:
         yield base
     finally:
         stop(process)
+
+
+def call_json(base: str, method: str, path: str, host: str, body=None, token: str | None = None) -> tuple[int, object]:
+    """A JSON request to a server a test started, on `host`: (status, decoded body)."""
+    request = urllib.request.Request(
+        base + path, method=method, data=json.dumps(body).encode() if body is not None else None
+    )
+    request.add_header("Host", host)
+    request.add_header("Content-Type", "application/json")
+    if token:
+        request.add_header("Authorization", f"Bearer {token}")
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

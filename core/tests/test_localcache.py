@@ -3,10 +3,7 @@ request costs in Redis round trips, the memos' bound, and above all that a chang
 in one process is seen by another process's very next request, through a real
 gunicorn whose copies are warm."""
 
-import json
 import time
-import urllib.error
-import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -22,7 +19,7 @@ from core.localcache import RequestStampsMiddleware, VersionedMemo, _request_sta
 from plans.services import tenant_plan_change
 from tenants.services import tenant_change_status, tenant_delete, tenant_provision
 from testing.helpers import PASSWORD
-from testing.processes import child_env, gunicorn
+from testing.processes import call_json, child_env, gunicorn
 
 
 def test_a_memo_keeps_at_most_its_bound_dropping_the_least_recently_used(settings):
@@ -128,16 +125,7 @@ def committed(platform, django_db_blocker):
 
 
 def _call(base, method, path, token=None, body=None):
-    request = urllib.request.Request(base + path, method=method, data=json.dumps(body).encode() if body else None)
-    request.add_header("Host", f"{SLUG}.localhost")
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+    return call_json(base, method, path, f"{SLUG}.localhost", body, token)
 
 
 def _sign_in(base, email):

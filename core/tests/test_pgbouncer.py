@@ -11,14 +11,12 @@ embedded server of `make test` listens on a socket in the data folder that a pgb
 running as another user (it refuses to run as root) cannot reach, so there it is skipped.
 """
 
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 import psycopg
@@ -27,7 +25,7 @@ from django.db import connection, connections
 
 from tenants.services import tenant_delete, tenant_provision
 from testing.helpers import PASSWORD
-from testing.processes import ROOT, child_env, free_port, gunicorn
+from testing.processes import ROOT, call_json, child_env, free_port, gunicorn
 
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
 SLUGS = ("pgb-one", "pgb-two")
@@ -105,19 +103,7 @@ def session_pool(platform, django_db_blocker):
             tenant_delete(tenant=tenant, drop_schema=True)
 
 
-def _call(base, method, path, host, body=None, token=None):
-    request = urllib.request.Request(
-        base + path, method=method, data=json.dumps(body).encode() if body is not None else None
-    )
-    request.add_header("Host", host)
-    request.add_header("Content-Type", "application/json")
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
+_call = call_json
 
 
 @pytest.mark.parametrize("conn_max_age", ["0", "60"])
