@@ -1,5 +1,6 @@
 """Tessera's database backend: django-tenants' PostgreSQL backend without the two
-statements it (and Django) would otherwise add to every request.
+statements it (and Django) would otherwise add to every request, and with table lists
+whose cost does not grow with the number of tenants.
 
 1. **`SET search_path` only when the schema changes.** django-tenants forgets the path
    whenever a tenant is set (every request sets one) and, with TENANT_LIMIT_SET_CALLS
@@ -22,7 +23,10 @@ statements it (and Django) would otherwise add to every request.
    `database_unavailable` (core.database); Django closes the broken connection and the
    next request opens a new one.
 
-3. **Behind pgbouncer** (DB_POOL_MODE=session), the statement and lock timeouts are set
+3. **Table lists at the cost of one schema** (core.postgresql.introspection): what
+   `migrate` asks once or more per schema no longer grows with the whole catalog.
+
+4. **Behind pgbouncer** (DB_POOL_MODE=session), the statement and lock timeouts are set
    by one statement when a connection opens: pgbouncer drops the startup options that
    carry them otherwise (config/settings/base.py).
 """
@@ -34,11 +38,14 @@ from django.conf import settings
 from django.db import connections
 from django_tenants.postgresql_backend import base as tenants_base
 
+from .introspection import SchemaIntrospection
+
 
 class DatabaseWrapper(tenants_base.DatabaseWrapper):
     def __init__(self, *args, **kwargs):
         self._used_at: float | None = None
         super().__init__(*args, **kwargs)
+        self.introspection = SchemaIntrospection(self)
 
     # --- search_path ----------------------------------------------------------------
 
