@@ -37,14 +37,15 @@ import threading
 import time
 import uuid
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from testing.outages import RedisServer  # noqa: E402 - after the path is set
+from testing.databases import database_url, scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+from testing.outages import RedisServer  # noqa: E402
 from testing.processes import gunicorn_start  # noqa: E402
 from testing.processes import stop as stop_process  # noqa: E402
 
@@ -55,10 +56,6 @@ DATABASE = "tessera_bench_chaos"
 PASSWORD = "bench-password-2026"
 TENANTS = ("chaosa", "chaosb")
 WRITERS_PER_TENANT = 2
-
-
-def database_url(name: str) -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{name}"))
 
 
 class Tally:
@@ -253,9 +250,7 @@ def product_rows() -> int:
 
 
 def main() -> int:
-    with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    scratch_database_create(DATABASE)
     redis = RedisServer()
     redis.start()
     media = tempfile.mkdtemp(prefix="tessera-bench-media-")
@@ -372,8 +367,7 @@ def main() -> int:
             stop_process(server)
         redis.remove()
         shutil.rmtree(media, ignore_errors=True)
-        with psycopg.connect(database_url("postgres"), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        scratch_database_drop(DATABASE)
 
 
 if __name__ == "__main__":

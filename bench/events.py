@@ -29,12 +29,12 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+
 BURST = int(os.environ.get("BENCH_EVENTS_BURST", "500"))
 RATE = float(os.environ.get("BENCH_EVENTS_RATE", "20"))
 PACED = int(os.environ.get("BENCH_EVENTS_PACED", "200"))
@@ -43,10 +43,6 @@ CONCURRENCY = os.environ.get("BENCH_EVENTS_CONCURRENCY", "2")
 DATABASE = "tessera_bench_events"
 RUN = f"bench-{secrets.token_hex(4)}"
 WORKER = [sys.executable, "-m", "celery", "-A", "config", "worker", "--loglevel=WARNING"]
-
-
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
 class Arrivals:
@@ -89,16 +85,14 @@ def receiver(arrivals: Arrivals) -> ThreadingHTTPServer:
 
 
 def main() -> int:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    url = scratch_database_create(DATABASE)
     media = tempfile.mkdtemp(prefix="tessera-bench-media-")
     os.environ.update(
         # The test settings: this run's own queue (TEST_RUN_ID) for the worker and us,
         # e-mail kept in memory, webhooks allowed to reach 127.0.0.1.
         DJANGO_SETTINGS_MODULE="config.settings.test",
         TEST_RUN_ID=RUN,
-        DATABASE_URL=urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}")),
+        DATABASE_URL=url,
         MEDIA_ROOT=media,
         LOG_LEVEL="WARNING",
     )
@@ -198,8 +192,7 @@ def main() -> int:
 
         connections.close_all()
         shutil.rmtree(media, ignore_errors=True)
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        scratch_database_drop(DATABASE)
     return 0
 
 

@@ -15,30 +15,14 @@ import sys
 import time
 import warnings
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "500"))
 BENCH_DB = "tessera_bench_fallback"
-
-
-def _admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
-
-
-def recreate_database() -> None:
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{BENCH_DB}"))
-
-
-def drop_database() -> None:
-    with psycopg.connect(_admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def measure(client, path: str, label: str) -> None:
@@ -73,7 +57,7 @@ def main() -> int:
     redis.start()
     os.environ["REDIS_URL"] = redis.url(0)
     os.environ["CELERY_BROKER_URL"] = redis.url(1)
-    recreate_database()
+    os.environ["DATABASE_URL"] = scratch_database_create(BENCH_DB)
     import django
 
     django.setup()
@@ -107,7 +91,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        scratch_database_drop(BENCH_DB)
         redis.remove()
     return 0
 

@@ -21,30 +21,24 @@ import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+
 SIZES = [int(n) for n in os.environ.get("BENCH_JOB_TENANTS", "100,1000").split(",")]
 SAMPLE = int(os.environ.get("BENCH_JOB_SAMPLE", "20"))
 DATABASE = "tessera_bench_jobs"
 QUEUE = f"bench-jobs-{secrets.token_hex(4)}"
 
 
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
-
-
 def main() -> int:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    url = scratch_database_create(DATABASE)
     media = tempfile.mkdtemp(prefix="tessera-bench-media-")
     os.environ.update(
         DJANGO_SETTINGS_MODULE="config.settings.local",
-        DATABASE_URL=urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}")),
+        DATABASE_URL=url,
         MEDIA_ROOT=media,
         LOG_LEVEL="WARNING",
         CACHE_KEY_PREFIX=f"bench-{secrets.token_hex(4)}",
@@ -104,8 +98,7 @@ def main() -> int:
 
         connections.close_all()
         shutil.rmtree(media, ignore_errors=True)
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        scratch_database_drop(DATABASE)
     return 0
 
 

@@ -19,17 +19,16 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+
 TENANTS = int(os.environ.get("BENCH_MIGRATION_TENANTS", "300"))
 DATABASE = "tessera_bench_migrations"
-
-
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
 def timed(*args: str) -> float:
@@ -39,10 +38,7 @@ def timed(*args: str) -> float:
 
 
 def main() -> int:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}"))
+    url = scratch_database_create(DATABASE)
     os.environ.update(DATABASE_URL=url, LOG_LEVEL="WARNING")
     try:
         timed("migrate_schemas", "--noinput")
@@ -72,8 +68,7 @@ def main() -> int:
         behind = timed("migrate_schemas", "--noinput", "--tenant")
         print(f"one schema behind (reports migrated again there): {behind:.1f} s")
     finally:
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        scratch_database_drop(DATABASE)
     return 0
 
 

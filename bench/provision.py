@@ -11,29 +11,16 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
-
-import psycopg
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+
 TENANTS = int(os.environ.get("BENCH_TENANTS", "40"))
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", "500"))
 BENCH_DB = "tessera_bench"
-
-
-def recreate_database() -> None:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{BENCH_DB}"')
-    os.environ["DATABASE_URL"] = urlunsplit(url._replace(path=f"/{BENCH_DB}"))
-
-
-def drop_database() -> None:
-    url = urlsplit(os.environ["DATABASE_URL"])
-    with psycopg.connect(urlunsplit(url._replace(path="/postgres")), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{BENCH_DB}" WITH (FORCE)')
 
 
 def ms(seconds: float) -> str:
@@ -123,7 +110,7 @@ def bench_requests():
 
 def main() -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")  # cheap hasher, run-unique cache keys
-    recreate_database()
+    os.environ["DATABASE_URL"] = scratch_database_create(BENCH_DB)
     import django
 
     django.setup()
@@ -136,7 +123,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        drop_database()
+        scratch_database_drop(BENCH_DB)
     return 0
 
 

@@ -23,7 +23,8 @@ round: a process-level cache growing per tenant would show as growth from one sp
 round to the next.
 
     make bench ARGS=request_path                    BENCH_SPREAD_TENANTS=1000 BENCH_ROUNDS=3
-    BENCH_PROFILE=1 make bench ARGS=request_path    # also cProfile's top items, tessera only
+    BENCH_PROFILE=1 make bench ARGS=request_path    # also cProfile's top items: one tenant, then
+                                                    # spread (its warm-up left out)
 """
 
 import json
@@ -31,7 +32,6 @@ import os
 import pstats
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -44,6 +44,11 @@ from urllib.parse import urlsplit, urlunsplit
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+from testing.processes import free_port  # noqa: E402
+
 DATABASE = "tessera_bench_requests"
 SPREAD = int(os.environ.get("BENCH_SPREAD_TENANTS", "1000"))
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
@@ -53,16 +58,6 @@ PROFILE = os.environ.get("BENCH_PROFILE", "") not in ("", "0")
 KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")  # keep the database and files, to look into
 PATH = "/api/v1/products/"
 PGBOUNCER = shutil.which("pgbouncer") or "/usr/sbin/pgbouncer"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
 def base_env(database_url: str) -> dict[str, str]:
@@ -153,6 +148,14 @@ def backends_kib(database_url: str) -> list[int]:
     return [rss_anon_kib(pid) for (pid,) in pids]
 
 
+def blocks(database_url: str) -> tuple[int, int]:
+    """(blocks found in shared buffers, blocks read from outside them) so far."""
+    time.sleep(1.2)  # backends report their counters at most once a second
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        query = "SELECT blks_hit, blks_read FROM pg_stat_database WHERE datname = %s"
+        return conn.execute(query, [DATABASE]).fetchone()
+
+
 def pgbouncer_start(folder: Path, url: str) -> tuple[subprocess.Popen, str]:
     parts = urlsplit(url)
     port = free_port()
@@ -212,10 +215,7 @@ def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install -y wrk): skipped")
         return 0
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}"))
+    url = scratch_database_create(DATABASE)
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-requests-"))
     servers: list[Server] = []
     bouncer = None
@@ -253,6 +253,7 @@ def main() -> int:
             configs["pgbouncer"] = ({**base_env(bounced), "DB_POOL_MODE": "session"}, "tessera")
         results: dict[str, list[float]] = {name: [] for name in configs}
         memory: list[tuple[str, int, int]] = []
+        reads: dict[str, list[float]] = {name: [] for name in configs}
         for round_ in range(ROUNDS):
             for name, (config_env, script) in configs.items():
                 server = Server(config_env)
@@ -260,7 +261,10 @@ def main() -> int:
                 # Warm: connections, caches, imports; spread warms until every worker has
                 # met most tenants (a long-running server's state, not a cold start's).
                 wrk(server.port, SPREAD_WARM if name == "spread" else 3, scripts[script])
+                hit, read = blocks(url)
                 results[name].append(wrk(server.port, SECONDS, scripts[script]))
+                hit_after, read_after = blocks(url)
+                reads[name].append((read_after - read) / max(hit_after - hit + read_after - read, 1))
                 if name in ("tessera", "spread"):
                     workers = sum(rss_anon_kib(pid) for pid in server.workers())
                     memory.append((f"{name}, round {round_ + 1}", workers, sum(backends_kib(url))))
@@ -276,18 +280,27 @@ def main() -> int:
         print(f"  spread over {SPREAD} tenants / one tenant: {medians['spread'] / medians['tessera']:.3f}x")
         if "pgbouncer" in medians:
             print(f"  through pgbouncer (session pooling) / direct: {medians['pgbouncer'] / medians['tessera']:.2f}x")
+        print("blocks PostgreSQL read from outside its shared buffers, share of all it needed (median):")
+        print("  " + ", ".join(f"{name} {statistics.median(values) * 100:.2f} %" for name, values in reads.items()))
         print("private memory (RssAnon) after each run: 2 gunicorn workers | their PostgreSQL backends, total")
         for label, workers, backends in memory:
             print(f"  {label:<18} {workers / 1024:7.1f} MiB | {backends / 1024:6.1f} MiB")
         if PROFILE:
-            profiles = folder / "profile"
-            profiles.mkdir()
-            server = Server({**env, "BENCH_PROFILE_DIR": str(profiles)}, "bench.baseline.profiled:application")
-            servers.append(server)
-            wrk(server.port, SECONDS, scripts["tessera"])
-            server.stop()
-            servers.remove(server)
-            profile_report(profiles)
+            for name in ("tessera", "spread"):
+                profiles = folder / f"profile-{name}"
+                profiles.mkdir()
+                warm = SPREAD_WARM if name == "spread" else 3
+                # The workers profile only after the warm-up (bench/baseline/profiled.py).
+                profiled_env = {**env, "BENCH_PROFILE_DIR": str(profiles), "BENCH_PROFILE_AFTER": str(warm + 1)}
+                server = Server(profiled_env, "bench.baseline.profiled:application")
+                servers.append(server)
+                wrk(server.port, warm, scripts[name])
+                time.sleep(1.5)
+                wrk(server.port, SECONDS, scripts[name])
+                server.stop()
+                servers.remove(server)
+                print(f"profile, {name}:")
+                profile_report(profiles)
     finally:
         for server in servers:
             server.process.kill()
@@ -297,8 +310,7 @@ def main() -> int:
         if KEEP:
             print(f"kept: database {DATABASE}, files in {folder}")
         else:
-            with psycopg.connect(admin_url(), autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+            scratch_database_drop(DATABASE)
             shutil.rmtree(folder, ignore_errors=True)
     return 0
 

@@ -13,18 +13,24 @@ and dropped here), with gunicorn (2 sync workers, production settings) serving i
   product list of 50 of the first tenant), catalog size, `pg_dump` of one tenant,
   no-op `migrate_schemas`; at the end only, a one-column migration across every tenant
   (bench.baseline.onecolumn);
+- at the end, the latency side by side: the same list on a second scratch database
+  of 10 tenants (`tessera_bench_scale_small`, its own gunicorn), the two taking turns
+  for 3 rounds, so that the ratio does not carry the machine's drift over the run;
 - memory of one PostgreSQL connection after it touched 1, 10, ... schemas.
 
     make bench ARGS=scale                     BENCH_SCALE_TENANTS=10000 BENCH_SCALE_ONECOLUMN=0
                                               (about an hour; with the one-column migration,
                                               hours more: docs/scaling.md, "Many schemas")
     make bench ARGS=scale                     (1,000 tenants: about ten minutes)
+
+BENCH_KEEP=1 leaves the database (and prints how to drop it); BENCH_SCALE_REUSE=1 then
+measures a kept database again without provisioning it (the figures "at N tenants" only).
 """
 
+import json
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -33,27 +39,25 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from testing.databases import database_url, scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+from testing.processes import free_port  # noqa: E402
+
 DATABASE = "tessera_bench_scale"
+SMALL = "tessera_bench_scale_small"
 TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "1000"))
 SAMPLED = 20
 # At 10,000 tenants the one-column migration runs for hours (docs/scaling.md): 0 skips it.
 ONECOLUMN = os.environ.get("BENCH_SCALE_ONECOLUMN", "1") != "0"
+KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")
+REUSE = os.environ.get("BENCH_SCALE_REUSE", "") not in ("", "0")
 GUNICORN = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--config", "config/gunicorn.py"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
 def ms(seconds: float) -> str:
@@ -85,13 +89,16 @@ def manage(*args: str, settings: str = "config.settings.production") -> float:
 
 
 def get(port: int, host: str, path: str = "/api/v1/") -> int:
-    """The status of an anonymous GET: the API root answers 200 on a routed tenant host."""
+    """The status of an anonymous GET: the API root answers 200 on a routed tenant host
+    (0 while the server is not listening yet)."""
     request = urllib.request.Request(f"http://127.0.0.1:{port}{path}", headers={"Host": host})
     try:
         with urllib.request.urlopen(request, timeout=5) as response:
             return response.status
     except urllib.error.HTTPError as error:
         return error.code
+    except urllib.error.URLError:
+        return 0
 
 
 def wrk_latency(port: int, host: str, token: str, folder: Path) -> tuple[float, float, float]:
@@ -115,6 +122,42 @@ def wrk_latency(port: int, host: str, token: str, folder: Path) -> tuple[float, 
     lines = {line.split()[0]: line.split() for line in out.splitlines() if line.strip()}
     rate = float(lines["Requests/sec:"][1])
     return millis(lines["50%"][1]), millis(lines["99%"][1]), rate
+
+
+def side_by_side(port: int, first, token: str, folder: Path) -> None:
+    """The list's latency here and on a 10-tenant database, taking turns (3 rounds)."""
+    env = {**os.environ, "DATABASE_URL": scratch_database_create(SMALL), "CACHE_KEY_PREFIX": "bench-scale-small"}
+    server = None
+    try:
+        populate = f"from bench.baseline.setup import populate; populate(10, {str(folder / 'small.json')!r})"
+        for command in (["migrate_schemas", "--noinput"], ["shell", "-c", populate]):
+            subprocess.run([sys.executable, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True)
+        small = json.loads((folder / "small.json").read_text())["tenants"][0]
+        small_port = free_port()
+        server = subprocess.Popen(
+            [*GUNICORN, "--bind", f"127.0.0.1:{small_port}", "--workers", "2"],
+            cwd=ROOT,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        while get(small_port, small["host"]) != 200:
+            time.sleep(0.1)
+        big, little = [], []
+        for _ in range(3):
+            big.append(wrk_latency(port, first.primary_host, token, folder))
+            little.append(wrk_latency(small_port, small["host"], small["token"], folder))
+        p50_big, p50_small = statistics.median(r[0] for r in big), statistics.median(r[0] for r in little)
+        rate_big, rate_small = statistics.median(r[2] for r in big), statistics.median(r[2] for r in little)
+        print(
+            f"  side by side, 3 rounds each: p50 {p50_big:.1f} ms here against {p50_small:.1f} ms at 10 tenants"
+            f" ({p50_big / p50_small:.2f}x); {rate_big:.0f} against {rate_small:.0f} requests/s"
+        )
+    finally:
+        if server is not None:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=40)
+        scratch_database_drop(SMALL)
 
 
 def catalog(url: str) -> str:
@@ -175,6 +218,8 @@ def at(label: str, url: str, port: int, first, token: str, folder: Path, schemas
     print(f"  pg_dump -n of one tenant: {dump_one(url, first.schema_name, folder)}")
     noop = sorted(manage("migrate_schemas", "--noinput") for _ in range(3))[1]
     print(f"  migrate_schemas with nothing to do: {noop:.1f} s (median of 3)")
+    if label != "10 tenants":
+        side_by_side(port, first, token, folder)
     if label != "10 tenants" and ONECOLUMN:
         forward = manage("migrate_schemas", "--noinput", settings="bench.baseline.settings_onecolumn")
         print(f"  one-column migration across every tenant schema: {forward:.1f} s")
@@ -182,20 +227,36 @@ def at(label: str, url: str, port: int, first, token: str, folder: Path, schemas
         print(f"  one connection, {line}")
 
 
+def remeasure(url: str, port: int, folder: Path) -> int:
+    """The figures "at N tenants" of a database an earlier run kept (BENCH_KEEP)."""
+    from accounts.tokens import tokens_issue
+    from tenants.models import Tenant
+
+    tenants = Tenant.objects.exclude(schema_name="public").order_by("slug")
+    first = tenants.first()
+    if first is None:
+        raise SystemExit(f"{DATABASE} holds no tenant: run without BENCH_SCALE_REUSE first")
+    owner = first.memberships.get(role="owner").user
+    token = tokens_issue(user=owner, tenant=first)["access"]
+    while get(port, first.primary_host) != 200:
+        time.sleep(0.05)
+    schemas = list(tenants.values_list("schema_name", flat=True))
+    print(f"machine: {os.cpu_count()} cores; a kept database of {len(schemas)} tenants")
+    at(f"{len(schemas)} tenants", url, port, first, token, folder, schemas)
+    return 0
+
+
 def main() -> int:
     if not shutil.which("wrk"):
         print("wrk is not installed (apt-get install -y wrk): skipped")
         return 0
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
-    url = urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}"))
+    url = database_url(DATABASE) if REUSE else scratch_database_create(DATABASE)
     setup_env(url)
     folder = Path(tempfile.mkdtemp(prefix="tessera-bench-scale-"))
     server = None
     try:
-        manage("migrate_schemas", "--noinput")
-        sys.path.insert(0, str(ROOT))
+        if not REUSE:
+            manage("migrate_schemas", "--noinput")
         import django
 
         django.setup()
@@ -215,6 +276,8 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        if REUSE:
+            return remeasure(url, port, folder)
         owner = User.objects.create(email="owner@scale.test", password=make_password("bench-pass-word-1"))
         print(f"machine: {os.cpu_count()} cores; {TENANTS} tenants, one existing owner; gunicorn 2 sync workers")
         spares_top_up(1)
@@ -277,8 +340,10 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        if KEEP:
+            print(f'kept: database {DATABASE} (DROP DATABASE "{DATABASE}" WITH (FORCE) when done)')
+        else:
+            scratch_database_drop(DATABASE)
         shutil.rmtree(folder, ignore_errors=True)
     return 0
 

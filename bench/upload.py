@@ -15,7 +15,6 @@ import json
 import os
 import secrets
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,20 +22,19 @@ import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psutil
-import psycopg
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from testing.databases import scratch_database_create, scratch_database_drop  # noqa: E402 - after the path is set
+from testing.processes import free_port  # noqa: E402
+
 SIZES_MIB = [int(size) for size in os.environ.get("BENCH_UPLOAD_SIZES_MIB", "1,20,100").split(",")]
 UPLOADS = int(os.environ.get("BENCH_UPLOADS", "5"))
 DATABASE = "tessera_bench_upload"
 PASSWORD = "bench-password-2026"
-
-
-def admin_url() -> str:
-    return urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres"))
 
 
 def multipart(content: bytes) -> tuple[bytes, str]:
@@ -75,16 +73,14 @@ def peak_rss_mib(pid: int) -> float:
 
 
 def main() -> int:
-    with psycopg.connect(admin_url(), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{DATABASE}"')
+    url = scratch_database_create(DATABASE)
     media = tempfile.mkdtemp(prefix="tessera-bench-media-")
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.local",
         "DEBUG": "false",
         "LOG_LEVEL": "WARNING",
-        "DATABASE_URL": urlunsplit(urlsplit(os.environ["DATABASE_URL"])._replace(path=f"/{DATABASE}")),
+        "DATABASE_URL": url,
         "MEDIA_ROOT": media,
         "MAX_UPLOAD_BYTES": str((max(SIZES_MIB) + 1) * 1024 * 1024),
         "CACHE_KEY_PREFIX": f"bench-{secrets.token_hex(4)}",
@@ -101,9 +97,7 @@ def main() -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
+        port = free_port()
         server = subprocess.Popen(
             [python, "-m", "gunicorn", "-c", "config/gunicorn.py", "config.wsgi", "-b", f"127.0.0.1:{port}", "-w", "1"],
             cwd=ROOT,
@@ -147,8 +141,7 @@ def main() -> int:
             server.terminate()
             server.wait(timeout=20)
         shutil.rmtree(media, ignore_errors=True)
-        with psycopg.connect(admin_url(), autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{DATABASE}" WITH (FORCE)')
+        scratch_database_drop(DATABASE)
     return 0
 
 
