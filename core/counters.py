@@ -73,6 +73,26 @@ class FallbackCache:
         self._answered()
         return count
 
+    def incr_many(self, counts: dict[str, int], timeout: int) -> dict[str, int]:
+        """`incr` of several keys in one round trip: each key's total."""
+        cache: Any = caches[self.shared]
+        try:
+            pipe = cache.client.get_client(write=True).pipeline(transaction=False)
+            for key, by in counts.items():
+                full_key = cache.make_key(key)
+                pipe.set(full_key, 0, ex=timeout, nx=True)
+                pipe.incrby(full_key, by)
+            answers = pipe.execute()
+        except REDIS_ERRORS as exc:
+            self._failed(exc)
+            local, totals = caches[self.local], {}
+            for key, by in counts.items():
+                totals[key] = local.get(key, 0) + by
+                local.set(key, totals[key], timeout)
+            return totals
+        self._answered()
+        return dict(zip(counts, answers[1::2], strict=True))
+
     def set(self, key, value, timeout=DEFAULT_TIMEOUT) -> None:
         try:
             caches[self.shared].set(key, value, timeout)

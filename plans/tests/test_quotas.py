@@ -115,23 +115,86 @@ def test_api_rate_per_tenant_is_429_with_retry_after(small, django_capture_on_co
     assert other.get("/api/v1/products/").status_code == 200  # another tenant's budget is its own
 
 
+def _sends(monkeypatch) -> list[dict[str, int]]:
+    """Every send of held counts (one round trip each); a count sent on its own fails."""
+    sent: list[dict[str, int]] = []
+    real = throttles._COUNTERS.incr_many
+
+    def record(counts, timeout):
+        sent.append(dict(counts))
+        return real(counts, timeout)
+
+    def alone(*args, **kwargs):
+        raise AssertionError("a limit of 300 a minute is counted in batches")
+
+    monkeypatch.setattr(throttles._COUNTERS, "incr_many", record)
+    monkeypatch.setattr(throttles._COUNTERS, "incr", alone)
+    return sent
+
+
+def _hold_clocks(monkeypatch, window: float) -> None:
+    """The window's clock and the clock of sends held still: all of a test in one
+    minute, and no send made because a second went by."""
+    monkeypatch.setattr(throttles, "_clock", lambda: window)
+    monkeypatch.setattr(throttles, "_monotonic", lambda: 5000.0)
+    monkeypatch.setattr(throttles, "_sent_at", 5000.0)
+
+
+def _rate_tenant(limit: int):
+    tenant = TenantFactory(plan="free")
+    tenant_plan_change(tenant=tenant, overrides={"quotas": {"api_requests_per_minute": limit}})
+    return tenant, owner_client(tenant)
+
+
 def test_a_high_rate_is_counted_in_batches_and_still_stops_at_the_limit(small, settings, monkeypatch):
     """A limit of 300 a minute: this process sends its count every 3 requests (1 % of
-    the limit), so about a third of the round trips, and the 301st request is refused
-    all the same. The window's clock is held still, so all of it falls in one minute."""
+    the limit), so a third of the round trips, and the 301st request is refused all the
+    same."""
     settings.TENANT_API_RATE_LIMIT = True
     tenant, client = small
     tenant_plan_change(tenant=tenant, overrides={"quotas": {"api_requests_per_minute": 300}})
     entitlements_changed()
-    monkeypatch.setattr(throttles, "_clock", lambda: 1_800_000_000.0)
-    sent = []
-    real = throttles._COUNTERS.incr
-    monkeypatch.setattr(throttles._COUNTERS, "incr", lambda *a, **k: sent.append(1) or real(*a, **k))
+    _hold_clocks(monkeypatch, 1_800_000_000.0)
+    sent = _sends(monkeypatch)
     statuses = [client.get("/api/v1/me/").status_code for _ in range(301)]
     assert statuses == [200] * 300 + [429]
-    assert 100 <= len(sent) <= 115  # one per 3 requests, plus one a second at most besides
+    assert len(sent) == 100  # one per 3 requests
     shared = caches["throttle"].get(f"tenant-rate:{tenant.pk}:{1_800_000_000 // 60}")
-    assert 301 - 2 <= shared <= 301  # at most 2 held back in this process
+    assert shared == 300  # the 301st is held back in this process, its share not full
+
+
+def test_traffic_spread_over_tenants_sends_their_counts_together(settings, monkeypatch):
+    """Three tenants at 300 a minute served in turn: one send carries all three
+    counts, so the round trips are a third of one per 3 requests, and each tenant is
+    still refused past its own limit, each shared total exact after the last send."""
+    settings.TENANT_API_RATE_LIMIT = True
+    tenants = [_rate_tenant(300) for _ in range(3)]
+    entitlements_changed()
+    _hold_clocks(monkeypatch, 1_800_000_060.0)
+    sent = _sends(monkeypatch)
+    statuses: dict[int, list[int]] = {tenant.pk: [] for tenant, _ in tenants}
+    for _ in range(301):
+        for tenant, client in tenants:
+            statuses[tenant.pk].append(client.get("/api/v1/me/").status_code)
+    assert all(got == [200] * 300 + [429] for got in statuses.values()), statuses
+    assert len(sent) <= 903 // 6  # not one send per tenant per 3 requests (301)
+    assert any(len(counts) == 3 for counts in sent)
+    with throttles._lock:
+        throttles._send(5000.0)
+    window = 1_800_000_060 // 60
+    assert [caches["throttle"].get(f"tenant-rate:{t.pk}:{window}") for t, _ in tenants] == [301] * 3
+
+
+def test_a_tenant_over_its_limit_elsewhere_is_refused_here_after_one_share(settings, monkeypatch):
+    """Other processes spent this tenant's whole minute: a process that has not served
+    it yet lets through less than its 1 % share (3 of 300), then refuses."""
+    settings.TENANT_API_RATE_LIMIT = True
+    tenant, client = _rate_tenant(300)
+    entitlements_changed()
+    _hold_clocks(monkeypatch, 1_800_000_120.0)
+    caches["throttle"].set(f"tenant-rate:{tenant.pk}:{1_800_000_120 // 60}", 300, 70)
+    statuses = [client.get("/api/v1/me/").status_code for _ in range(5)]
+    assert statuses == [200, 200, 429, 429, 429]
 
 
 def test_quotas_hold_in_tasks_and_commands_too(small, media_root):
