@@ -26,8 +26,8 @@ REDIS_ERRORS = (RedisError, OSError)
 
 
 class FallbackCache:
-    """`get`, `set` (what DRF's throttles use) and `incr` on `shared`, or on `local`
-    while the shared one fails. The switch each way is logged once, not on every call."""
+    """`get`, `set` (what DRF's throttles use), `incr` and `incr_many` on `shared`, or
+    on `local` while the shared one fails. The switch each way is logged once, not on every call."""
 
     def __init__(self, *, shared: str, local: str):
         self.shared, self.local = shared, local
