@@ -19,8 +19,9 @@ and dropped here), with gunicorn (2 sync workers, production settings) serving i
 - memory of one PostgreSQL connection after it touched 1, 10, ... schemas.
 
     make bench ARGS=scale                     BENCH_SCALE_TENANTS=10000
-                                              (about 80 minutes, the one-column migration's
-                                              17 included; BENCH_SCALE_ONECOLUMN=0 skips it)
+                                              (about 70 minutes on 2 cores, the one-column
+                                              migration's 17 to 23 included;
+                                              BENCH_SCALE_ONECOLUMN=0 skips it)
     make bench ARGS=scale                     (1,000 tenants: about ten minutes)
 
 BENCH_KEEP=1 leaves the database (and prints how to drop it); BENCH_SCALE_REUSE=1 then
@@ -53,7 +54,7 @@ DATABASE = "tessera_bench_scale"
 SMALL = "tessera_bench_scale_small"
 TENANTS = int(os.environ.get("BENCH_SCALE_TENANTS", "1000"))
 SAMPLED = 20
-# At 10,000 tenants the one-column migration runs for about 17 minutes: 0 skips it.
+# At 10,000 tenants the one-column migration runs for 17 to 23 minutes: 0 skips it.
 ONECOLUMN = os.environ.get("BENCH_SCALE_ONECOLUMN", "1") != "0"
 KEEP = os.environ.get("BENCH_KEEP", "") not in ("", "0")
 REUSE = os.environ.get("BENCH_SCALE_REUSE", "") not in ("", "0")
