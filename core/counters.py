@@ -53,28 +53,14 @@ class FallbackCache:
         return value
 
     def incr(self, key, timeout: int, by: int = 1) -> int:
-        """Count `by` more under `key` and answer the total, in one round trip: the key
-        is created at 0 with `timeout` if absent, then incremented (a pipeline, so
-        concurrent callers each get their own total). In process memory while the
-        shared cache fails."""
-        cache: Any = caches[self.shared]
-        try:
-            full_key = cache.make_key(key)
-            pipe = cache.client.get_client(write=True).pipeline(transaction=False)
-            pipe.set(full_key, 0, ex=timeout, nx=True)
-            pipe.incrby(full_key, by)
-            count = pipe.execute()[1]
-        except REDIS_ERRORS as exc:
-            self._failed(exc)
-            local = caches[self.local]
-            count = local.get(key, 0) + by
-            local.set(key, count, timeout)
-            return count
-        self._answered()
-        return count
+        """Count `by` more under `key` and answer the total (`incr_many` of one key)."""
+        return self.incr_many({key: by}, timeout)[key]
 
     def incr_many(self, counts: dict[str, int], timeout: int) -> dict[str, int]:
-        """`incr` of several keys in one round trip: each key's total."""
+        """Count more under several keys and answer each key's total, in one round
+        trip: each key is created at 0 with `timeout` if absent, then incremented (a
+        pipeline, so concurrent callers each get their own total). In process memory
+        while the shared cache fails."""
         cache: Any = caches[self.shared]
         try:
             pipe = cache.client.get_client(write=True).pipeline(transaction=False)
